@@ -1,0 +1,78 @@
+"""GridMeter: smart-meter data from Europe's metering data hubs."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+
+from .const import DOMAIN
+from .coordinator import (
+    GridMeterConfigEntry,
+    GridMeterCoordinator,
+    GridMeterRuntimeData,
+)
+from .entity import device_identifier
+from .repairs import async_update_issues
+from .storage import account_store
+from .sync import create_sync
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> bool:
+    """Set up a provider account: entities first, history in the background."""
+    sync = create_sync(hass, entry)
+    coordinator = GridMeterCoordinator(hass, entry, sync)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = GridMeterRuntimeData(coordinator=coordinator, sync=sync)
+
+    @callback
+    def _after_update() -> None:
+        _async_remove_stale_devices(hass, entry)
+        async_update_issues(hass, entry)
+
+    entry.async_on_unload(coordinator.async_add_listener(_after_update))
+    _after_update()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_create_background_task(
+        hass, coordinator.async_start(), f"{DOMAIN} first sync"
+    )
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> bool:
+    """Unload an entry (the coordinator shuts down with it)."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> None:
+    """Forget the account's stored state (ledger, token, progress)."""
+    if entry.unique_id is not None:
+        await account_store(
+            hass, entry.data["provider"], entry.unique_id
+        ).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device only when its supply point is gone."""
+    data = entry.runtime_data.coordinator.data
+    current = {device_identifier(meter.point) for meter in data.meters.values()}
+    return not any(identifier in current for identifier in device.identifiers)
+
+
+@callback
+def _async_remove_stale_devices(
+    hass: HomeAssistant, entry: GridMeterConfigEntry
+) -> None:
+    """Remove devices of supply points the provider no longer lists."""
+    data = entry.runtime_data.coordinator.data
+    current = {device_identifier(meter.point) for meter in data.meters.values()}
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not any(identifier in current for identifier in device.identifiers):
+            registry.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id
+            )

@@ -1,0 +1,49 @@
+"""Constants of the GridMeter integration."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "gridmeter"
+LOGGER: Final = logging.getLogger(__package__)
+
+CONF_PROVIDER: Final = "provider"
+CONF_AUTHORIZED_NIF: Final = "authorized_nif"
+CONF_BASE_URL: Final = "base_url"
+CONF_REFRESH_TIME: Final = "refresh_time"
+CONF_SUPPLIES: Final = "supplies"
+
+PROVIDER_DATADIS: Final = "datadis"
+
+# Datadis publishes yesterday's data overnight; read it after the morning
+# publication, at a minute of 06:30-07:29 that is fixed per installation so
+# that GridMeter users do not all call at once.
+DEFAULT_REFRESH_TIME: Final = time(6, 30)
+REFRESH_JITTER: Final = timedelta(minutes=59)
+# After a failed sync, try again this much later (what was already asked is
+# never re-sent within 24 h: the query ledger answers for it).
+RETRY_DELAY: Final = timedelta(hours=2)
+
+# The seed's rule: warn when no new data has arrived for 14 days.
+STALE_DATA_AFTER: Final = timedelta(days=14)
+# Contracted power is "out of proportion" when the 12-month peak uses less
+# than this share of it, or exceeds it.
+POWER_OVERSIZED_RATIO: Final = 0.5
+POWER_UNDERSIZED_RATIO: Final = 1.0
+# Standard contractable powers in Spain (kW), to suggest a real value.
+STANDARD_POWERS_KW: Final = (
+    1.15,
+    1.725,
+    2.3,
+    3.45,
+    4.6,
+    5.75,
+    6.9,
+    8.05,
+    9.2,
+    10.35,
+    11.5,
+    14.49,
+)

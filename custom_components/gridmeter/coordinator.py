@@ -1,0 +1,238 @@
+"""The coordinator and the typed runtime data of a GridMeter entry.
+
+One coordinator per config entry (a provider account). It does not poll on
+an interval: it runs the provider's sync once a day after the morning
+publication (at a minute fixed per installation), retries later after a
+failure, and never makes Home Assistant's start-up wait for history: the
+first refresh only reads what is stored (or, the very first time, the supply
+points), and the backfill runs in the background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol, override
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER, RETRY_DELAY
+from .providers.errors import (
+    AuthError,
+    NotAuthorized,
+    ProviderError,
+    RateLimited,
+    redact,
+)
+from .providers.models import AreaAverage, Contract, EnergyKind, MeterPoint, PowerPeak
+
+
+class ConnectionStatus(StrEnum):
+    """How a supply point's data connection stands (after the seed's statuses)."""
+
+    CONNECTED = "connected"
+    WAITING_FOR_DATA = "waiting_for_data"
+    NO_SUPPLIES = "no_supplies"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnergyTotals:
+    """Energy of one register over the periods the sensors show (kWh)."""
+
+    yesterday: float | None = None
+    this_month: float | None = None
+    last_month: float | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class MeterData:
+    """Everything the entities of one supply point show."""
+
+    point: MeterPoint
+    contract: Contract | None = None
+    kinds: frozenset[EnergyKind] = frozenset()
+    energy: dict[EnergyKind, EnergyTotals] = field(default_factory=dict)
+    latest_data: datetime | None = None
+    """End of the newest hour with data."""
+    last_peak: PowerPeak | None = None
+    year_peak: PowerPeak | None = None
+    """Highest peak of the last 12 months."""
+    peak_months: int = 0
+    """How many of the last 12 months have peak data (to judge the contract)."""
+    area_average: AreaAverage | None = None
+    status: ConnectionStatus = ConnectionStatus.WAITING_FOR_DATA
+
+
+@dataclass(slots=True, kw_only=True)
+class GridMeterData:
+    """What the coordinator hands to entities."""
+
+    meters: dict[str, MeterData] = field(default_factory=dict)
+    account_status: ConnectionStatus = ConnectionStatus.WAITING_FOR_DATA
+    last_sync: datetime | None = None
+    next_sync: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SyncResult:
+    """How a provider sync went."""
+
+    data: GridMeterData
+    retry: bool = False
+    """Something failed that a later attempt today may fix."""
+
+
+class ProviderSync(Protocol):
+    """What a provider's sync offers the coordinator."""
+
+    provider: str
+
+    async def async_load(self) -> None:
+        """Read what is stored; no network."""
+
+    async def async_run(self, *, initial: bool) -> SyncResult:
+        """Sync with the provider; `initial` fetches only what set-up needs."""
+
+    def next_run(self, now: datetime) -> datetime:
+        """When the next regular sync is due."""
+
+    def is_due(self, now: datetime) -> bool:
+        """Whether a regular sync was missed (HA was down at its time)."""
+
+    async def async_shutdown(self) -> None:
+        """Persist state before unload."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """State worth showing in diagnostics (redacted by the caller)."""
+
+
+@dataclass(slots=True)
+class GridMeterRuntimeData:
+    """Runtime objects of an entry."""
+
+    coordinator: GridMeterCoordinator
+    sync: ProviderSync
+
+
+type GridMeterConfigEntry = ConfigEntry[GridMeterRuntimeData]
+
+
+class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
+    """Runs a provider sync on its daily schedule and shares its data."""
+
+    config_entry: GridMeterConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: GridMeterConfigEntry, sync: ProviderSync
+    ) -> None:
+        """Create the coordinator; nothing is fetched here."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {sync.provider}",
+            # Scheduled by the provider's own daily timetable, not an interval.
+            update_interval=None,
+            always_update=False,
+        )
+        self.sync = sync
+        self._initial = True
+        self._unsub_timer: CALLBACK_TYPE | None = None
+
+        @callback
+        def _keep_alive() -> None:
+            """Statistics must keep flowing even when no entity listens."""
+
+        self.async_add_listener(_keep_alive)
+
+    @override
+    async def _async_setup(self) -> None:
+        """Read stored state before the first refresh."""
+        await self.sync.async_load()
+
+    @override
+    async def _async_update_data(self) -> GridMeterData:
+        """Run one sync and schedule the next."""
+        initial, self._initial = self._initial, False
+        now = dt_util.utcnow()
+        retry_at: datetime | None = None
+        try:
+            result = await self.sync.async_run(initial=initial)
+        except AuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except NotAuthorized as err:
+            self._schedule(now + RETRY_DELAY)
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="not_authorized"
+            ) from err
+        except RateLimited as err:
+            retry_after = timedelta(seconds=err.retry_after or 86400)
+            self._schedule(now + retry_after)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"provider": self.sync.provider},
+            ) from err
+        except ProviderError as err:
+            self._schedule(now + RETRY_DELAY)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="communication_error",
+                translation_placeholders={"error": redact(str(err))},
+            ) from err
+        if result.retry:
+            retry_at = now + RETRY_DELAY
+        if not initial:
+            next_regular = self.sync.next_run(now)
+            self._schedule(
+                min(retry_at, next_regular) if retry_at is not None else next_regular
+            )
+        result.data.next_sync = self._next_at
+        return result.data
+
+    _next_at: datetime | None = None
+
+    @callback
+    def _schedule(self, when: datetime) -> None:
+        """Arm the single timer of the next sync."""
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+        self._next_at = when
+
+        @callback
+        def _run(_now: datetime) -> None:
+            self._unsub_timer = None
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh(), f"{DOMAIN} sync"
+            )
+
+        self._unsub_timer = async_track_point_in_utc_time(self.hass, _run, when)
+
+    async def async_start(self) -> None:
+        """After set-up: sync now if a daily run was missed, else wait for it."""
+        now = dt_util.utcnow()
+        if self.sync.is_due(now):
+            await self.async_refresh()
+        else:
+            self._schedule(self.sync.next_run(now))
+            if self.data is not None:
+                self.data.next_sync = self._next_at
+                self.async_update_listeners()
+
+    @override
+    async def async_shutdown(self) -> None:
+        """Cancel the timer and persist the sync's state."""
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+        await self.sync.async_shutdown()
+        await super().async_shutdown()

@@ -1,0 +1,1 @@
+"""Provider clients: small async libraries with no Home Assistant imports."""

@@ -1,0 +1,448 @@
+"""Async client of Datadis's private and public APIs.
+
+Takes an injected `aiohttp.ClientSession`, returns GridMeter models and raises
+only the typed errors of `providers.errors`. Queries subject to Datadis's
+24-hour identical-query rule go through a `QueryLedger`: an identical query
+within 24 hours is answered from the ledger (or refused if it failed) and
+never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+import json
+import logging
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import aiohttp
+
+from ..errors import (
+    AlreadyQueried,
+    AuthError,
+    CannotConnect,
+    DistributorError,
+    InvalidResponse,
+    NoMeterPoints,
+    NotAuthorized,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    RequestRejected,
+    RequestTimeout,
+    redact,
+)
+from ..ledger import DAY, Outcome, QueryLedger
+from ..models import AreaAverage, Contract, PowerPeak, ReadingBatch, utc_now
+from .parsing import (
+    DatadisSupply,
+    community_for,
+    distributor_errors,
+    expect_list,
+    parse_area_averages,
+    parse_consumption,
+    parse_contract,
+    parse_max_power,
+    parse_supplies,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://datadis.es"
+LOGIN_PATH: Final = "/nikola-auth/tokens/login"
+PRIVATE_PATH: Final = "/api-private/api/"
+PUBLIC_SEARCH_PATH: Final = "/api-public/api-search"
+
+SUPPLIES: Final = "get-supplies-v2"
+CONTRACT: Final = "get-contract-detail-v2"
+CONSUMPTION: Final = "get-consumption-data-v2"
+MAX_POWER: Final = "get-max-power-v2"
+
+# Endpoints bound by the 24-hour identical-query rule (VERIFIED): a failed or
+# refused query is not sent again within 24 h.
+RULED: Final = frozenset({CONSUMPTION, MAX_POWER})
+# How long an answer is reused: the ruled endpoints for the rule's 24 h,
+# supplies are re-read at most daily, the contract at most weekly.
+GUARDED_TTL: Final[Mapping[str, timedelta]] = {
+    CONSUMPTION: DAY,
+    MAX_POWER: DAY,
+    SUPPLIES: timedelta(hours=20),
+    CONTRACT: timedelta(days=7),
+}
+
+# Datadis takes from seconds to 2.5 minutes to answer.
+DEFAULT_TIMEOUT: Final = 180.0
+LOGIN_TIMEOUT: Final = 60.0
+TOKEN_LIFETIME: Final = timedelta(hours=24)
+TOKEN_MARGIN: Final = timedelta(minutes=10)
+USER_AGENT: Final = "GridMeter/0.1 (+https://github.com/gridmeter/ha-gridmeter)"
+
+# Consumption answers are large; the ledger keeps their rows as short lists.
+_CONSUMPTION_FIELDS: Final = (
+    "date",
+    "time",
+    "consumptionKWh",
+    "obtainMethod",
+    "surplusEnergyKWh",
+    "generationEnergyKWh",
+    "selfConsumptionEnergyKWh",
+)
+
+
+def month_param(month: date) -> str:
+    """Format a month as Datadis wants it (`YYYY/MM`)."""
+    return f"{month.year:04d}/{month.month:02d}"
+
+
+def _pack_rows(rows: list[Any]) -> list[Any]:
+    return [
+        [row.get(field) for field in _CONSUMPTION_FIELDS]
+        for row in rows
+        if isinstance(row, dict)
+    ]
+
+
+def _unpack_rows(rows: list[Any]) -> list[dict[str, Any]]:
+    return [dict(zip(_CONSUMPTION_FIELDS, row, strict=False)) for row in rows]
+
+
+def _token_expiry(token: str, issued: datetime) -> datetime:
+    """Read `exp` from the JWT; fall back to the documented 24 hours."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        )
+        return datetime.fromtimestamp(int(claims["exp"]), tz=issued.tzinfo)
+    except (IndexError, KeyError, TypeError, ValueError):
+        return issued + TOKEN_LIFETIME
+
+
+class DatadisClient:
+    """One Datadis account (optionally reading for an authorising NIF)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        username: str,
+        password: str,
+        *,
+        authorized_nif: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        ledger: QueryLedger | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        login_timeout: float = LOGIN_TIMEOUT,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        """Keep the credentials; nothing is sent until a call needs it."""
+        self._session = session
+        self._username = username.strip().upper()
+        self._password = password
+        nif = (authorized_nif or "").strip().upper()
+        # Sending one's own NIF as authorizedNif is rejected by Datadis.
+        self._authorized_nif = nif if nif and nif != self._username else None
+        self._base_url = base_url.rstrip("/")
+        self.ledger = ledger if ledger is not None else QueryLedger(clock=clock)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._login_timeout = aiohttp.ClientTimeout(total=login_timeout)
+        self._clock = clock
+        self._token: str | None = None
+        self._token_expires: datetime | None = None
+        self._login_lock = asyncio.Lock()
+        self.requests_sent = 0
+
+    @property
+    def token_state(self) -> dict[str, str] | None:
+        """The current token and its expiry, for the owner to persist."""
+        if self._token is None or self._token_expires is None:
+            return None
+        return {"token": self._token, "expires": self._token_expires.isoformat()}
+
+    def restore_token(self, state: Mapping[str, Any] | None) -> None:
+        """Reuse a token saved earlier (Datadis tokens live 24 hours)."""
+        if not state:
+            return
+        try:
+            expires = datetime.fromisoformat(str(state["expires"]))
+            token = str(state["token"])
+        except (KeyError, ValueError):
+            return
+        if expires - TOKEN_MARGIN > self._clock():
+            self._token, self._token_expires = token, expires
+
+    # -- authentication -------------------------------------------------------
+
+    async def async_login(self, *, force: bool = False) -> None:
+        """Log in unless a valid token is held (or `force`)."""
+        async with self._login_lock:
+            now = self._clock()
+            if (
+                not force
+                and self._token is not None
+                and self._token_expires is not None
+                and self._token_expires - TOKEN_MARGIN > now
+            ):
+                return
+            self._token = None
+            status, text = await self._send(
+                "POST",
+                self._base_url + LOGIN_PATH,
+                data={"username": self._username, "password": self._password},
+                headers={"Accept": "application/json, text/plain"},
+                timeout=self._login_timeout,
+            )
+            if status == 200:
+                token = text.strip()
+                if not token or " " in token or token.startswith(("{", "[", "<")):
+                    raise InvalidResponse("login answered without a token")
+                self._token = token
+                self._token_expires = _token_expiry(token, now)
+                return
+            if status in (401, 403) or (
+                status == 500 and "bad credentials" in text.lower()
+            ):
+                raise AuthError("Datadis rejected the username or password")
+            self._raise_for_status(status, text)
+            raise InvalidResponse(f"unexpected login status {status}")
+
+    # -- private API ------------------------------------------------------------
+
+    async def async_get_supplies(self) -> list[DatadisSupply]:
+        """Return the account's supply points (or the authorising NIF's)."""
+        body = await self._get_private(SUPPLIES, {})
+        supplies = parse_supplies(expect_list(body, "supplies"))
+        if not supplies:
+            if errors := distributor_errors(body):
+                raise DistributorError(redact("; ".join(errors)))
+            raise NoMeterPoints("the account has no supply points")
+        return supplies
+
+    async def async_get_contract(self, supply: DatadisSupply) -> Contract | None:
+        """Return the contract in force for a supply (None if Datadis has none)."""
+        body = await self._get_private(
+            CONTRACT,
+            {"cups": supply.cups, "distributorCode": supply.distributor_code},
+        )
+        rows = expect_list(body, "contract")
+        if not rows and (errors := distributor_errors(body)):
+            raise DistributorError(redact("; ".join(errors)))
+        return parse_contract(rows, supply.meter_id)
+
+    async def async_get_consumption(
+        self, supply: DatadisSupply, first_month: date, last_month: date
+    ) -> ReadingBatch:
+        """Return the hourly readings of whole months `first_month`..`last_month`."""
+        body = await self._get_private(
+            CONSUMPTION,
+            {
+                "cups": supply.cups,
+                "distributorCode": supply.distributor_code,
+                "startDate": month_param(first_month),
+                "endDate": month_param(last_month),
+                "measurementType": "0",
+                "pointType": str(supply.point_type or 5),
+            },
+        )
+        return parse_consumption(expect_list(body, "timeCurve"), supply)
+
+    async def async_get_max_power(
+        self, supply: DatadisSupply, first_month: date, last_month: date
+    ) -> list[PowerPeak]:
+        """Return the monthly maximum power per period (kW)."""
+        body = await self._get_private(
+            MAX_POWER,
+            {
+                "cups": supply.cups,
+                "distributorCode": supply.distributor_code,
+                "startDate": month_param(first_month),
+                "endDate": month_param(last_month),
+            },
+        )
+        return parse_max_power(expect_list(body, "maxPower"), supply)
+
+    # -- public API -------------------------------------------------------------
+
+    async def async_get_area_averages(
+        self, supply: DatadisSupply, first_day: date, last_day: date
+    ) -> list[AreaAverage]:
+        """Return daily average consumption of homes in the supply's postal code.
+
+        Best effort: Datadis's public aggregated API; an empty list when it has
+        nothing for the area.
+        """
+        community = community_for(supply.region_code)
+        if supply.postal_code is None or community is None:
+            return []
+        params = {
+            "startDate": first_day.strftime("%Y/%m/%d"),
+            "endDate": last_day.strftime("%Y/%m/%d"),
+            "page": "0",
+            "pageSize": "2000",
+            "community": community,
+            "postalCode": supply.postal_code,
+            "fare": "2T",
+            "economicSector": "1",
+            "measurementType": "05",
+        }
+        url = f"{self._base_url}{PUBLIC_SEARCH_PATH}?{urlencode(params)}"
+        status, text = await self._send("GET", url, headers=self._headers())
+        if status != 200:
+            self._raise_for_status(status, text)
+        body = self._decode(text)
+        return parse_area_averages(expect_list(body, "data"), supply.postal_code)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    def query_key(self, endpoint: str, params: Mapping[str, str]) -> str:
+        """Return the ledger key of a query (what Datadis compares)."""
+        full = dict(params)
+        if self._authorized_nif:
+            full["authorizedNif"] = self._authorized_nif
+        return f"{endpoint}?{urlencode(sorted(full.items()))}"
+
+    async def _get_private(self, endpoint: str, params: dict[str, str]) -> Any:
+        key = self.query_key(endpoint, params)
+        ttl = GUARDED_TTL.get(endpoint, DAY)
+        if (entry := self.ledger.lookup(key)) is not None:
+            if entry.outcome is Outcome.OK:
+                answer = entry.answer
+                if endpoint == CONSUMPTION and isinstance(answer, dict):
+                    answer = {**answer, "timeCurve": _unpack_rows(answer["timeCurve"])}
+                return answer
+            raise AlreadyQueried(
+                f"{endpoint} was already asked and {entry.outcome.value}; "
+                "not repeated before 24 hours",
+                retry_after=(entry.expires_at - self._clock()).total_seconds(),
+                failed=entry.outcome is not Outcome.RATE_LIMITED,
+            )
+        if self._authorized_nif:
+            params = {**params, "authorizedNif": self._authorized_nif}
+        url = f"{self._base_url}{PRIVATE_PATH}{endpoint}?{urlencode(params)}"
+
+        await self.async_login()
+        self.ledger.record_sent(key, ttl)
+        try:
+            status, text = await self._get_authorized(url)
+            if status != 200:
+                self._raise_for_status(status, text)
+            body = self._decode(text)
+            rows_key = {
+                SUPPLIES: "supplies",
+                CONTRACT: "contract",
+                CONSUMPTION: "timeCurve",
+                MAX_POWER: "maxPower",
+            }[endpoint]
+            rows = expect_list(body, rows_key)
+            errors = distributor_errors(body)
+            if errors and not rows:
+                raise DistributorError(redact("; ".join(errors)))
+            if errors:
+                _LOGGER.warning(
+                    "Datadis answered %s in part; distributor said: %s",
+                    endpoint,
+                    redact("; ".join(errors)),
+                )
+        except (AuthError, CannotConnect):
+            # Never processed by Datadis: not counted by its rule.
+            self.ledger.forget(key)
+            raise
+        except RateLimited:
+            self.ledger.record_outcome(key, Outcome.RATE_LIMITED)
+            raise
+        except ProviderError:
+            if endpoint in RULED:
+                self.ledger.record_outcome(key, Outcome.FAILED)
+            else:
+                # Not rate-ruled: free to ask again at the next attempt.
+                self.ledger.forget(key)
+            raise
+        stored = {rows_key: _pack_rows(rows) if endpoint == CONSUMPTION else rows}
+        self.ledger.record_outcome(key, Outcome.OK, stored)
+        return {rows_key: rows}
+
+    async def _get_authorized(self, url: str) -> tuple[int, str]:
+        """GET with the token; on 401 log in again and retry once."""
+        status, text = await self._send("GET", url, headers=self._headers())
+        if status == 401:
+            # Rejected before it was looked at: not counted by the rule.
+            await self.async_login(force=True)
+            status, text = await self._send("GET", url, headers=self._headers())
+            if status == 401:
+                raise AuthError("Datadis rejected a fresh token")
+        return status, text
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        data: Mapping[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> tuple[int, str]:
+        """Send one request and return (status, body text); map transport errors."""
+        all_headers = {
+            "Accept-Encoding": "identity",
+            "User-Agent": USER_AGENT,
+            **headers,
+        }
+        self.requests_sent += 1
+        try:
+            async with self._session.request(
+                method,
+                url,
+                headers=all_headers,
+                data=data,
+                timeout=timeout or self._timeout,
+            ) as response:
+                raw = await response.read()
+                return response.status, raw.decode("utf-8", errors="replace")
+        except TimeoutError as err:
+            raise RequestTimeout("Datadis did not answer in time") from err
+        except aiohttp.ClientConnectorError as err:
+            raise CannotConnect(f"cannot reach Datadis: {type(err).__name__}") from err
+        except aiohttp.ClientError as err:
+            raise ProviderUnavailable(
+                f"cannot reach Datadis: {type(err).__name__}"
+            ) from err
+
+    @staticmethod
+    def _decode(text: str) -> Any:
+        """Read JSON whatever the declared content type (Datadis sends text/plain)."""
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise InvalidResponse(
+                "Datadis answered something that is not JSON"
+            ) from err
+
+    @staticmethod
+    def _raise_for_status(status: int, text: str) -> None:
+        """Map a non-200 answer to a typed error."""
+        detail = redact(text)
+        lowered = text.lower()
+        if status == 429:
+            raise RateLimited(
+                f"Datadis refused a repeated query: {detail}",
+                retry_after=DAY.total_seconds(),
+            )
+        if status in (401,):
+            raise AuthError("Datadis rejected the token")
+        if status == 404 and "no supplies" in lowered:
+            raise NoMeterPoints("the account has no supply points")
+        if status == 403 and "authorized" in lowered:
+            raise NotAuthorized("no supply authorised to this account by that NIF")
+        if status == 400 and "autorizado" in lowered:
+            raise NotAuthorized("the supply is not authorised to this account")
+        if status >= 500:
+            raise ProviderUnavailable(f"Datadis answered {status}: {detail}")
+        raise RequestRejected(f"Datadis answered {status}: {detail}")

@@ -1,0 +1,395 @@
+"""Turn Datadis answers into GridMeter models.
+
+Datadis labels hourly rows by the END of the interval in Spanish local civil
+time, `01:00` .. `24:00`, with no offset: the autumn day has 25 rows with
+`03:00` twice, the spring day 23 rows without `03:00`, and i-DE sometimes adds
+a stray `00:00` row. Rows are therefore never keyed by (date, time): each
+local day's real hour intervals are generated in UTC, labelled the way Datadis
+labels them, and the n-th row carrying a label is matched to the n-th
+interval carrying it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+import re
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from ..errors import InvalidResponse
+from ..models import (
+    AreaAverage,
+    Contract,
+    EnergyKind,
+    EnergyReading,
+    MeterPoint,
+    PowerPeak,
+    ReadingBatch,
+)
+
+MADRID: Final = "Europe/Madrid"
+CANARY: Final = "Atlantic/Canary"
+CANARY_PROVINCES: Final = frozenset({"35", "38"})
+HOUR: Final = timedelta(hours=1)
+
+# Columns of a consumption row and the register each one feeds.
+ENERGY_COLUMNS: Final[Mapping[str, EnergyKind]] = {
+    "consumptionKWh": EnergyKind.CONSUMPTION,
+    "surplusEnergyKWh": EnergyKind.RETURN,
+    "generationEnergyKWh": EnergyKind.GENERATION,
+    "selfConsumptionEnergyKWh": EnergyKind.SELF_CONSUMPTION,
+}
+
+_PERIOD_WORDS: Final = {"PUNTA": "p1", "LLANO": "p2", "VALLE": "p3"}
+_LABEL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatadisSupply(MeterPoint):
+    """A Datadis supply point: a MeterPoint plus what Datadis queries need."""
+
+    cups: str
+    """The CUPS exactly as Datadis lists it (sent back in queries); `meter_id`
+    is its first 20 characters, which identify the supply for good."""
+    distributor_code: str
+    """Datadis's own distributor code ("1".."8"), sent back as received."""
+
+
+def timezone_for(province_code: str | None, postal_code: str | None) -> str:
+    """Return the IANA zone of a Spanish supply (the Canaries are one hour behind)."""
+    prefix = province_code or (postal_code or "")[:2]
+    return CANARY if prefix.zfill(2) in CANARY_PROVINCES else MADRID
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return None if text in {"", "-", "null"} else text
+
+
+def _parse_date(value: Any) -> date | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        year, month, day = (int(part) for part in re.split(r"[/-]", text)[:3])
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> float | None:
+    """Read a number sent as a number or a string; None for null/blank/garbage."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def expect_list(body: Any, key: str) -> list[Any]:
+    """Unwrap a v2 envelope `{key: [...], "distributorError": [...]}` (or a v1 list)."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        return list(body[key])
+    raise InvalidResponse(f"expected a list under {key!r}")
+
+
+def distributor_errors(body: Any) -> list[str]:
+    """Return the distributor failures reported inside a 200 answer."""
+    if not isinstance(body, dict):
+        return []
+    errors = body.get("distributorError") or []
+    if not isinstance(errors, list):
+        return []
+    return [
+        " ".join(
+            str(item.get(field) or "")
+            for field in ("distributorName", "errorCode", "errorDescription")
+        ).strip()
+        for item in errors
+        if isinstance(item, dict)
+    ]
+
+
+def parse_supplies(rows: Iterable[Any]) -> list[DatadisSupply]:
+    """Parse supply rows; a CUPS listed twice keeps its current (open) row."""
+    best: dict[str, tuple[tuple[int, date], DatadisSupply]] = {}
+    for row in rows:
+        if not isinstance(row, dict) or not (cups := _text(row.get("cups"))):
+            continue
+        cups = cups.upper()
+        code = _text(row.get("distributorCode"))
+        if code is None:
+            continue
+        province_code = _text(row.get("provinceCode"))
+        postal_code = _text(row.get("postalCode"))
+        valid_from = _parse_date(row.get("validDateFrom"))
+        valid_to = _parse_date(row.get("validDateTo"))
+        point_type = _number(row.get("pointType"))
+        supply = DatadisSupply(
+            provider="datadis",
+            meter_id=cups[:20],
+            cups=cups,
+            timezone=timezone_for(province_code, postal_code),
+            address=_text(row.get("address")),
+            postal_code=postal_code,
+            municipality=_text(row.get("municipality")),
+            province=_text(row.get("province")),
+            region_code=province_code or (postal_code[:2] if postal_code else None),
+            distributor=_text(row.get("distributor")),
+            point_type=int(point_type) if point_type is not None else None,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            distributor_code=code,
+        )
+        # An open row (no end date) beats a closed one; then the newest start.
+        rank = (1 if valid_to is None else 0, valid_from or date.min)
+        key = cups[:20]
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, supply)
+    return [supply for _, supply in best.values()]
+
+
+def parse_contract(rows: Iterable[Any], cups: str) -> Contract | None:
+    """Parse contract rows and return the one in force (None when invisible)."""
+    candidates: list[Contract] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        powers = tuple(
+            power
+            for value in (row.get("contractedPowerkW") or [])
+            if (power := _number(value)) is not None
+        )
+        start = _parse_date(row.get("startDate"))
+        if not powers and start is None:
+            # Invisible CUPS (all fields blank) or a phantom contract spanning
+            # the real ones: nothing usable.
+            continue
+        installed = _number(row.get("installedCapacityKW"))
+        if installed is None:
+            installed = _number(row.get("installedCapacity"))
+        self_code = _text(row.get("selfConsumptionTypeCode"))
+        candidates.append(
+            Contract(
+                meter_id=cups,
+                contracted_power_kw=powers,
+                tariff_code=_text(row.get("codeFare")),
+                tariff_name=_text(row.get("accessFare") or row.get("accesFare")),
+                distributor=_text(row.get("distributor")),
+                marketer=_text(row.get("marketer")),
+                start=start,
+                end=_parse_date(row.get("endDate")),
+                power_control=_text(row.get("modePowerControl")),
+                self_consumption=self_code is not None and self_code != "00",
+                installed_generation_kw=installed,
+            )
+        )
+    if not candidates:
+        return None
+    # The contract in force: open-ended first, then the latest start.
+    return max(candidates, key=lambda c: (c.end is None, c.start or date.min))
+
+
+@lru_cache(maxsize=4096)
+def _day_intervals(
+    day: date, zone: str, start_labels: bool
+) -> tuple[tuple[int, datetime], ...]:
+    """Return (label, UTC start) of every hour of a local day, in order.
+
+    A label is the local wall-clock hour at the END of the interval (24 for
+    the next midnight), or at its START for days using start labels.
+    """
+    tz = ZoneInfo(zone)
+    first = datetime.combine(day, time(), tz).astimezone(UTC)
+    last = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+    intervals: list[tuple[int, datetime]] = []
+    start = first
+    while start < last:
+        if start_labels:
+            label = start.astimezone(tz).hour
+        else:
+            local_end = (start + HOUR).astimezone(tz)
+            label = 24 if local_end.date() > day else local_end.hour
+        intervals.append((label, start))
+        start += HOUR
+    return tuple(intervals)
+
+
+def _label(value: Any) -> int | None:
+    match = _LABEL.match(str(value or ""))
+    if match is None or match.group(2) != "00":
+        return None
+    hour = int(match.group(1))
+    return hour if 0 <= hour <= 24 else None
+
+
+def parse_consumption(rows: Sequence[Any], supply: MeterPoint) -> ReadingBatch:
+    """Parse hourly `timeCurve` rows into UTC readings, never aborting on a row.
+
+    Rows that cannot be placed (a null value, an unknown label, a stray
+    `00:00`, a label seen more often than the day has such hours) are counted
+    in `skipped` and dropped; everything else is kept.
+    """
+    by_day: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    skipped = 0
+    for row in rows:
+        if not isinstance(row, dict):
+            skipped += 1
+            continue
+        day = _parse_date(row.get("date"))
+        label = _label(row.get("time"))
+        if day is None or label is None:
+            skipped += 1
+            continue
+        by_day[day].append((label, row))
+
+    readings: list[EnergyReading] = []
+    kinds: set[EnergyKind] = set()
+    for day in sorted(by_day):
+        day_rows = by_day[day]
+        labels = {label for label, _ in day_rows}
+        # A day labelled 00..23 (start of interval) has a 00:00 and no 24:00;
+        # otherwise a 00:00 row is the i-DE glitch and is dropped.
+        start_labels = 0 in labels and 24 not in labels
+        slots: dict[int, list[datetime]] = defaultdict(list)
+        for label, start in _day_intervals(day, supply.timezone, start_labels):
+            slots[label].append(start)
+        seen: dict[int, int] = defaultdict(int)
+        for label, row in day_rows:
+            occurrence = seen[label]
+            seen[label] += 1
+            if occurrence >= len(slots.get(label, ())):
+                skipped += 1
+                continue
+            start = slots[label][occurrence]
+            estimated = str(row.get("obtainMethod") or "").strip().lower() in {
+                "estimada",
+                "estimated",
+            }
+            if _number(row.get("consumptionKWh")) is None:
+                skipped += 1
+            for column, kind in ENERGY_COLUMNS.items():
+                value = _number(row.get(column))
+                if value is None:
+                    continue
+                kinds.add(kind)
+                readings.append(
+                    EnergyReading(
+                        start=start,
+                        duration=HOUR,
+                        kind=kind,
+                        kwh=value,
+                        estimated=estimated,
+                    )
+                )
+    return ReadingBatch(
+        meter_id=supply.meter_id,
+        readings=tuple(readings),
+        skipped=skipped,
+        kinds=frozenset(kinds),
+    )
+
+
+def _period(value: Any) -> str | None:
+    text = (_text(value) or "").upper()
+    if text in _PERIOD_WORDS:
+        return _PERIOD_WORDS[text]
+    digits = text.removeprefix("P")
+    return f"p{int(digits)}" if digits.isdigit() and 1 <= int(digits) <= 6 else None
+
+
+def parse_max_power(rows: Iterable[Any], supply: MeterPoint) -> list[PowerPeak]:
+    """Parse `maxPower` rows (kW, local wall-clock instants) into UTC peaks."""
+    tz = ZoneInfo(supply.timezone)
+    peaks: list[PowerPeak] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        day = _parse_date(row.get("date"))
+        value = _number(row.get("maxPower"))
+        match = _LABEL.match(str(row.get("time") or "")) or re.match(
+            r"^\s*(\d{1,2}):(\d{2})", str(row.get("time") or "")
+        )
+        if day is None or value is None or match is None:
+            continue
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour > 24 or minute > 59:
+            continue
+        # Read the wall-clock time with the offset in force at that moment.
+        wall = datetime.combine(day, time()) + timedelta(hours=hour, minutes=minute)
+        local = wall.replace(tzinfo=tz)
+        peaks.append(
+            PowerPeak(
+                at=local.astimezone(UTC), kw=value, period=_period(row.get("period"))
+            )
+        )
+    peaks.sort(key=lambda peak: peak.at)
+    return peaks
+
+
+# Province code (INE, 2 digits) → autonomous community code of the public API.
+_COMMUNITY_BY_PROVINCE: Final[Mapping[str, str]] = {
+    **dict.fromkeys(("04", "11", "14", "18", "21", "23", "29", "41"), "01"),
+    **dict.fromkeys(("22", "44", "50"), "02"),
+    "33": "03",
+    "07": "04",
+    **dict.fromkeys(("35", "38"), "05"),
+    "39": "06",
+    **dict.fromkeys(("05", "09", "24", "34", "37", "40", "42", "47", "49"), "07"),
+    **dict.fromkeys(("02", "13", "16", "19", "45"), "08"),
+    **dict.fromkeys(("08", "17", "25", "43"), "09"),
+    **dict.fromkeys(("03", "12", "46"), "10"),
+    **dict.fromkeys(("06", "10"), "11"),
+    **dict.fromkeys(("15", "27", "32", "36"), "12"),
+    "28": "13",
+    "30": "14",
+    "31": "15",
+    **dict.fromkeys(("01", "20", "48"), "16"),
+    "26": "17",
+    "51": "18",
+    "52": "19",
+}
+
+
+def community_for(province_code: str | None) -> str | None:
+    """Return the public API's community code for a province code."""
+    if province_code is None:
+        return None
+    return _COMMUNITY_BY_PROVINCE.get(province_code.zfill(2))
+
+
+def parse_area_averages(rows: Iterable[Any], area: str) -> list[AreaAverage]:
+    """Parse public `api-search` rows into per-day average consumption per home."""
+    averages: list[AreaAverage] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        energy = _number(row.get("sumEnergy"))
+        homes = _number(row.get("sumContracts") or row.get("sumContract"))
+        try:
+            day = date(int(row["dataYear"]), int(row["dataMonth"]), int(row["dataDay"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if energy is None or not homes or homes <= 0:
+            continue
+        averages.append(
+            AreaAverage(
+                day=day,
+                average_kwh=round(energy / homes, 3),
+                homes=int(homes),
+                area=area,
+            )
+        )
+    averages.sort(key=lambda average: average.day)
+    return averages

@@ -1,0 +1,162 @@
+"""A memory of every query sent to a rate-ruled API and what it answered.
+
+Datadis answers an identical query repeated within 24 hours with HTTP 429 and
+has banned accounts for over-use; a timeout or a 5xx may already have
+consumed the query. So a query is written down *before* it is sent, its
+outcome and (compact) answer after; within the time-to-live the answer is
+served from here and a failed query is not sent again. The ledger is plain
+data: its owner persists `as_dict()` wherever it likes (Home Assistant's
+Store for GridMeter) and restores it with `from_dict()`, so the memory
+survives restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from .models import utc_now
+
+DAY = timedelta(hours=24)
+
+
+class Outcome(StrEnum):
+    """What became of a query."""
+
+    PENDING = "pending"
+    """Sent, no answer recorded (the process stopped, or it is in flight)."""
+    OK = "ok"
+    RATE_LIMITED = "rate_limited"
+    FAILED = "failed"
+    """5xx, timeout, distributor error, garbage: the query may be consumed."""
+
+
+@dataclass(slots=True)
+class LedgerEntry:
+    """One query: when it was sent, how it went and what it answered."""
+
+    sent_at: datetime
+    outcome: Outcome
+    answer: Any = None
+    ttl: timedelta = DAY
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the query may be sent again."""
+        return self.sent_at + self.ttl
+
+
+class QueryLedger:
+    """Remembers queries for their time-to-live (24 h by default)."""
+
+    def __init__(
+        self,
+        entries: Mapping[str, LedgerEntry] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        """Start from restored entries; `on_change` is called after each write."""
+        self._entries: dict[str, LedgerEntry] = dict(entries or {})
+        self._clock = clock
+        self.on_change = on_change
+
+    def lookup(self, key: str) -> LedgerEntry | None:
+        """Return the live entry for `key`, or None if it may be sent now."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self._clock() >= entry.expires_at:
+            del self._entries[key]
+            return None
+        return entry
+
+    def record_sent(self, key: str, ttl: timedelta = DAY) -> None:
+        """Write a query down before it goes out."""
+        self._entries[key] = LedgerEntry(
+            sent_at=self._clock(), outcome=Outcome.PENDING, ttl=ttl
+        )
+        self._changed()
+
+    def record_outcome(self, key: str, outcome: Outcome, answer: Any = None) -> None:
+        """Record how a sent query ended and, when it succeeded, its answer."""
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = LedgerEntry(
+                sent_at=self._clock(), outcome=outcome
+            )
+        entry.outcome = outcome
+        entry.answer = answer if outcome is Outcome.OK else None
+        self._changed()
+
+    def forget(self, key: str) -> None:
+        """Drop a query the provider certainly did not count (never sent)."""
+        if self._entries.pop(key, None) is not None:
+            self._changed()
+
+    def sent_since(self, since: datetime) -> int:
+        """Count the remembered queries sent at or after `since`."""
+        return sum(1 for entry in self._entries.values() if entry.sent_at >= since)
+
+    def blocked(self) -> dict[str, datetime]:
+        """Return failed or rate-limited queries and when they may be retried."""
+        now = self._clock()
+        return {
+            key: entry.expires_at
+            for key, entry in self._entries.items()
+            if entry.outcome is not Outcome.OK and entry.expires_at > now
+        }
+
+    def prune(self) -> None:
+        """Forget expired entries."""
+        now = self._clock()
+        expired = [k for k, e in self._entries.items() if e.expires_at <= now]
+        for key in expired:
+            del self._entries[key]
+        if expired:
+            self._changed()
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Serialise the live entries (JSON-compatible)."""
+        now = self._clock()
+        return {
+            key: {
+                "sent_at": entry.sent_at.isoformat(),
+                "outcome": entry.outcome.value,
+                "ttl": entry.ttl.total_seconds(),
+                "answer": entry.answer,
+            }
+            for key, entry in self._entries.items()
+            if entry.expires_at > now
+        }
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any] | None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        on_change: Callable[[], None] | None = None,
+    ) -> QueryLedger:
+        """Restore a ledger; malformed entries are dropped, not trusted."""
+        entries: dict[str, LedgerEntry] = {}
+        for key, raw in (data or {}).items():
+            try:
+                entries[key] = LedgerEntry(
+                    sent_at=datetime.fromisoformat(raw["sent_at"]),
+                    outcome=Outcome(raw["outcome"]),
+                    answer=raw.get("answer"),
+                    ttl=timedelta(seconds=float(raw.get("ttl", DAY.total_seconds()))),
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+        ledger = cls(entries, clock=clock, on_change=on_change)
+        ledger.prune()
+        return ledger
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

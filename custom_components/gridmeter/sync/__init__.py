@@ -1,0 +1,58 @@
+"""Provider syncs: what each provider is asked, when, and where answers go."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from ..const import (
+    CONF_AUTHORIZED_NIF,
+    CONF_BASE_URL,
+    CONF_PROVIDER,
+    CONF_REFRESH_TIME,
+    DEFAULT_REFRESH_TIME,
+    PROVIDER_DATADIS,
+)
+from ..coordinator import GridMeterConfigEntry, ProviderSync
+from ..providers.datadis import DEFAULT_BASE_URL, DatadisClient
+from ..providers.models import utc_now
+from ..storage import account_store
+from .common import DailyTimetable
+from .datadis import DatadisSync
+
+
+def refresh_time(entry: GridMeterConfigEntry) -> time:
+    """Return the daily refresh time the user chose (provider-local)."""
+    if raw := entry.options.get(CONF_REFRESH_TIME):
+        return time.fromisoformat(raw)
+    return DEFAULT_REFRESH_TIME
+
+
+def create_datadis_client(hass: HomeAssistant, data: dict[str, str]) -> DatadisClient:
+    """Build a Datadis client on Home Assistant's shared session."""
+    return DatadisClient(
+        async_get_clientsession(hass),
+        data[CONF_USERNAME],
+        data[CONF_PASSWORD],
+        authorized_nif=data.get(CONF_AUTHORIZED_NIF),
+        base_url=data.get(CONF_BASE_URL) or DEFAULT_BASE_URL,
+    )
+
+
+def create_sync(hass: HomeAssistant, entry: GridMeterConfigEntry) -> ProviderSync:
+    """Build the sync of an entry's provider."""
+    provider = entry.data[CONF_PROVIDER]
+    if provider == PROVIDER_DATADIS:
+        assert entry.unique_id is not None
+        return DatadisSync(
+            hass,
+            entry,
+            create_datadis_client(hass, dict(entry.data)),
+            account_store(hass, provider, entry.unique_id),
+            DailyTimetable("Europe/Madrid", refresh_time(entry), seed=entry.entry_id),
+            clock=utc_now,
+        )
+    raise ValueError(f"unknown provider {provider!r}")

@@ -1,0 +1,107 @@
+"""Pieces every provider sync shares: the daily timetable and sensor totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+import hashlib
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant
+
+from ..const import DEFAULT_REFRESH_TIME, REFRESH_JITTER, STALE_DATA_AFTER
+from ..coordinator import ConnectionStatus, EnergyTotals
+from ..providers.history import add_months
+from ..providers.models import EnergyKind, MeterPoint
+from ..statistics import get_writer, series_key, statistic_id
+
+
+def install_jitter(seed: str) -> timedelta:
+    """Return a per-installation offset so installs do not all call at once."""
+    digest = int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
+    span = int(REFRESH_JITTER.total_seconds())
+    return timedelta(seconds=digest % (span + 1))
+
+
+class DailyTimetable:
+    """A daily run at a local time plus a fixed per-installation offset."""
+
+    def __init__(
+        self, timezone: str, at: time = DEFAULT_REFRESH_TIME, *, seed: str
+    ) -> None:
+        """Remember the local time and offset."""
+        self._tz = ZoneInfo(timezone)
+        self._at = at
+        self._offset = install_jitter(seed)
+
+    def _slot(self, day: date) -> datetime:
+        return datetime.combine(day, self._at, self._tz) + self._offset
+
+    def last_slot(self, now: datetime) -> datetime:
+        """Return the most recent run time at or before `now`."""
+        today = now.astimezone(self._tz).date()
+        slot = self._slot(today)
+        return slot if slot <= now else self._slot(today - timedelta(days=1))
+
+    def next_slot(self, now: datetime) -> datetime:
+        """Return the first run time after `now`."""
+        today = now.astimezone(self._tz).date()
+        slot = self._slot(today)
+        return slot if slot > now else self._slot(today + timedelta(days=1))
+
+
+async def async_energy_totals(
+    hass: HomeAssistant,
+    point: MeterPoint,
+    kinds: Iterable[EnergyKind],
+    now: datetime,
+) -> tuple[dict[EnergyKind, EnergyTotals], datetime | None]:
+    """Sum stored hourly statistics into yesterday / this month / last month.
+
+    Days and months are those of the supply's own time zone. Also returns the
+    end of the newest stored hour (of any register).
+    """
+    tz = ZoneInfo(point.timezone)
+    today = now.astimezone(tz).date()
+    this_month = today.replace(day=1)
+    last_month = add_months(this_month, -1)
+    start = datetime.combine(last_month, time(), tz)
+    writer = get_writer(hass)
+    totals: dict[EnergyKind, EnergyTotals] = {}
+    latest: datetime | None = None
+    for kind in kinds:
+        hours = await writer.async_read_states(
+            statistic_id(point.provider, point.meter_id, series_key(kind)), start
+        )
+        sums = {"yesterday": 0.0, "this_month": 0.0, "last_month": 0.0}
+        seen = dict.fromkeys(sums, False)
+        for hour, kwh in hours.items():
+            local_day = hour.astimezone(tz).date()
+            buckets = []
+            if local_day == today - timedelta(days=1):
+                buckets.append("yesterday")
+            if local_day >= this_month:
+                buckets.append("this_month")
+            elif local_day >= last_month:
+                buckets.append("last_month")
+            for bucket in buckets:
+                sums[bucket] += kwh
+                seen[bucket] = True
+            end = hour + timedelta(hours=1)
+            latest = end if latest is None or end > latest else latest
+        totals[kind] = EnergyTotals(
+            **{
+                bucket: round(value, 3) if seen[bucket] else None
+                for bucket, value in sums.items()
+            }
+        )
+    return totals, latest
+
+
+def meter_status(latest: datetime | None, now: datetime) -> ConnectionStatus:
+    """Return connected while data arrives, disconnected after 14 silent days."""
+    if latest is None:
+        return ConnectionStatus.WAITING_FOR_DATA
+    if now - latest > STALE_DATA_AFTER:
+        return ConnectionStatus.DISCONNECTED
+    return ConnectionStatus.CONNECTED

@@ -1,0 +1,500 @@
+"""Datadis sync: what to ask, when, and where the answers go.
+
+Request discipline (Datadis answers an identical query repeated within 24 h
+with 429 and has banned over-users):
+
+- every query goes through the client's persistent ledger, so nothing is
+  asked twice within 24 h, across restarts too;
+- the first import asks the whole 24-month window in one request per
+  endpoint and splits only what fails (halves, then months);
+- the daily refresh re-reads the current month, alternating the window
+  between consecutive days (`[m-1, m]` on even days, `[m]` on odd days, `[m-1]`
+  on odd days of the first week) so that it is never the same query as the
+  day before and still picks up late data and corrections;
+- supplies are re-read at most daily and contracts at most weekly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+import logging
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from ..const import CONF_SUPPLIES, PROVIDER_DATADIS
+from ..coordinator import (
+    ConnectionStatus,
+    GridMeterConfigEntry,
+    GridMeterData,
+    MeterData,
+    SyncResult,
+)
+from ..providers.datadis import DatadisClient, DatadisSupply
+from ..providers.errors import (
+    InvalidResponse,
+    NoMeterPoints,
+    ProviderError,
+    ProviderUnavailable,
+    redact,
+)
+from ..providers.history import FetchReport, add_months, fetch_months, month_range
+from ..providers.ledger import QueryLedger
+from ..providers.models import (
+    AreaAverage,
+    Contract,
+    EnergyKind,
+    EnergyReading,
+    PowerPeak,
+    ReadingBatch,
+)
+from ..statistics import async_import_energy, async_import_peaks
+from ..storage import SAVE_DELAY, from_json, to_json
+from ..tariffs import TariffCalendar, spain_20td_for
+from .common import DailyTimetable, async_energy_totals, meter_status
+
+_LOGGER = logging.getLogger(__name__)
+
+HISTORY_MONTHS: Final = 24
+"""Datadis serves the current month and the 23 before it."""
+EMPTY_RETRY: Final = timedelta(days=7)
+EMPTY_MAX_TRIES: Final = 4
+AREA_DAYS: Final = 14
+SOLAR_KINDS: Final = frozenset(
+    {EnergyKind.RETURN, EnergyKind.GENERATION, EnergyKind.SELF_CONSUMPTION}
+)
+
+
+def month_key(month: date) -> str:
+    """Key of a month in the stored state."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def refresh_months(local_today: date) -> list[date]:
+    """Return the months the daily refresh re-reads (never yesterday's query)."""
+    current = local_today.replace(day=1)
+    previous = add_months(current, -1)
+    if local_today.toordinal() % 2 == 0:
+        return [previous, current]
+    if local_today.day <= 7:
+        return [previous]
+    return [current]
+
+
+@dataclass(slots=True)
+class RunCounters:
+    """What the last sync did (diagnostics and benchmarks)."""
+
+    requests: int = 0
+    rows_written: int = 0
+    skipped_rows: int = 0
+    failed_months: dict[str, list[str]] = field(default_factory=dict)
+
+
+class DatadisSync:
+    """Keeps one Datadis account's supplies, statistics and sensors current."""
+
+    provider = PROVIDER_DATADIS
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: GridMeterConfigEntry,
+        client: DatadisClient,
+        store: Store[dict[str, Any]],
+        timetable: DailyTimetable,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Wire the client, the account store and the timetable."""
+        self.hass = hass
+        self.entry = entry
+        self.client = client
+        self._store = store
+        self._timetable = timetable
+        self._clock = clock
+        self.supplies: dict[str, DatadisSupply] = {}
+        self.contracts: dict[str, Contract] = {}
+        self.months: dict[str, dict[str, dict[str, Any]]] = {}
+        self.peak_months: dict[str, dict[str, dict[str, Any]]] = {}
+        self.peaks: dict[str, dict[str, PowerPeak]] = {}
+        self.kinds: dict[str, set[EnergyKind]] = {}
+        self.area: dict[str, AreaAverage] = {}
+        self.area_day: dict[str, str] = {}
+        self.no_supplies = False
+        self.last_success: datetime | None = None
+        self.last_run = RunCounters()
+
+    # -- persistence ------------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Restore the ledger, token and last known state (no network)."""
+        data = await self._store.async_load() or {}
+        self.client.ledger = QueryLedger.from_dict(
+            data.get("ledger"), clock=self._clock, on_change=self._save
+        )
+        self.client.restore_token(data.get("token"))
+        self.supplies = {
+            raw["meter_id"]: from_json(DatadisSupply, raw)
+            for raw in data.get("supplies", [])
+        }
+        self.contracts = {
+            meter: from_json(Contract, raw)
+            for meter, raw in data.get("contracts", {}).items()
+        }
+        self.months = data.get("months", {})
+        self.peak_months = data.get("peak_months", {})
+        self.peaks = {
+            meter: {key: from_json(PowerPeak, raw) for key, raw in peaks.items()}
+            for meter, peaks in data.get("peaks", {}).items()
+        }
+        self.kinds = {
+            meter: {EnergyKind(kind) for kind in kinds}
+            for meter, kinds in data.get("kinds", {}).items()
+        }
+        self.area = {
+            meter: from_json(AreaAverage, raw)
+            for meter, raw in data.get("area", {}).items()
+        }
+        self.area_day = data.get("area_day", {})
+        self.no_supplies = bool(data.get("no_supplies", False))
+        if last := data.get("last_success"):
+            self.last_success = datetime.fromisoformat(last)
+
+    def _document(self) -> dict[str, Any]:
+        return {
+            "ledger": self.client.ledger.as_dict(),
+            "token": self.client.token_state,
+            "supplies": [to_json(supply) for supply in self.supplies.values()],
+            "contracts": {m: to_json(c) for m, c in self.contracts.items()},
+            "months": self.months,
+            "peak_months": self.peak_months,
+            "peaks": {
+                meter: {key: to_json(peak) for key, peak in peaks.items()}
+                for meter, peaks in self.peaks.items()
+            },
+            "kinds": {
+                m: sorted(k.value for k in kinds) for m, kinds in self.kinds.items()
+            },
+            "area": {m: to_json(a) for m, a in self.area.items()},
+            "area_day": self.area_day,
+            "no_supplies": self.no_supplies,
+            "last_success": self.last_success.isoformat()
+            if self.last_success
+            else None,
+        }
+
+    def _save(self) -> None:
+        self._store.async_delay_save(self._document, SAVE_DELAY)
+
+    async def async_shutdown(self) -> None:
+        """Write the state now (the entry is unloading)."""
+        await self._store.async_save(self._document())
+
+    # -- timetable --------------------------------------------------------------
+
+    def next_run(self, now: datetime) -> datetime:
+        """Return the next daily run, after the morning publication."""
+        return self._timetable.next_slot(now)
+
+    def is_due(self, now: datetime) -> bool:
+        """Whether the last daily run was missed."""
+        return (
+            self.last_success is None
+            or self.last_success < self._timetable.last_slot(now)
+        )
+
+    # -- the sync ---------------------------------------------------------------
+
+    def included(self) -> list[DatadisSupply]:
+        """Supplies the user chose (all current ones by default)."""
+        chosen = self.entry.options.get(CONF_SUPPLIES)
+        if chosen is not None:
+            return [s for m, s in self.supplies.items() if m in chosen]
+        oldest = add_months(self._clock().date().replace(day=1), -HISTORY_MONTHS)
+        return [
+            supply
+            for supply in self.supplies.values()
+            if supply.valid_to is None or supply.valid_to >= oldest
+        ]
+
+    async def async_run(self, *, initial: bool) -> SyncResult:
+        """Sync with Datadis; `initial` only makes sure supplies are known."""
+        now = self._clock()
+        sent_before = self.client.requests_sent
+        self.last_run = RunCounters()
+        retry = False
+        if initial:
+            if not self.supplies and not self.no_supplies:
+                await self._async_sync_supplies()
+            return SyncResult(data=await self.async_build_data(now))
+
+        await self.client.async_login()
+        try:
+            await self._async_sync_supplies()
+        except (ProviderUnavailable, InvalidResponse) as err:
+            if not self.supplies:
+                raise
+            _LOGGER.warning(
+                "Datadis supplies unavailable, using the known ones: %s", err
+            )
+            retry = True
+        for supply in self.included():
+            retry |= await self._async_sync_contract(supply)
+            await self._async_sync_energy(supply, now)
+            await self._async_sync_peaks(supply, now)
+            await self._async_sync_area(supply, now)
+        self.last_success = now
+        self.last_run.requests = self.client.requests_sent - sent_before
+        self._save()
+        return SyncResult(data=await self.async_build_data(now), retry=retry)
+
+    async def _async_sync_supplies(self) -> None:
+        try:
+            supplies = await self.client.async_get_supplies()
+        except NoMeterPoints:
+            self.supplies = {}
+            self.no_supplies = True
+            self._save()
+            return
+        self.no_supplies = False
+        self.supplies = {supply.meter_id: supply for supply in supplies}
+        self._save()
+
+    async def _async_sync_contract(self, supply: DatadisSupply) -> bool:
+        """Refresh a contract; return True when a later retry is worth it."""
+        try:
+            contract = await self.client.async_get_contract(supply)
+        except (ProviderUnavailable, InvalidResponse) as err:
+            _LOGGER.debug(
+                "Contract not read, keeping the known one: %s", redact(str(err))
+            )
+            return True
+        if contract is not None:
+            self.contracts[supply.meter_id] = contract
+        return False
+
+    def _needs(
+        self, supply: DatadisSupply, state: dict[str, Any] | None, now: datetime
+    ) -> bool:
+        """Whether a month must be (re)fetched by the backfill."""
+        if state is None or state["status"] == "failed":
+            return True
+        if state["status"] == "ok":
+            return False
+        # Empty: re-ask weekly a few times inside the supply's life (the month
+        # of a contract change often arrives late), never before it.
+        month = date.fromisoformat(state["month"])
+        started = supply.valid_from.replace(day=1) if supply.valid_from else None
+        if started is not None and month < started:
+            return False
+        return (
+            state.get("tries", 1) < EMPTY_MAX_TRIES
+            and now - datetime.fromisoformat(state["at"]) >= EMPTY_RETRY
+        )
+
+    def _plan(
+        self,
+        supply: DatadisSupply,
+        states: dict[str, dict[str, Any]],
+        now: datetime,
+    ) -> list[date]:
+        local_today = now.astimezone(ZoneInfo(supply.timezone)).date()
+        current = local_today.replace(day=1)
+        window = month_range(add_months(current, 1 - HISTORY_MONTHS), current)
+        needed = {
+            m for m in window if self._needs(supply, states.get(month_key(m)), now)
+        }
+        return sorted(needed | set(refresh_months(local_today)))
+
+    def _mark(
+        self,
+        states: dict[str, dict[str, Any]],
+        months: list[date],
+        with_data: set[date],
+        now: datetime,
+    ) -> None:
+        for month in months:
+            key = month_key(month)
+            previous = states.get(key)
+            status = "ok" if month in with_data else "empty"
+            tries = (previous or {}).get("tries", 0) + 1 if status == "empty" else 0
+            states[key] = {
+                "month": month.isoformat(),
+                "status": status,
+                "at": now.isoformat(),
+                "tries": tries,
+            }
+
+    def _record_failures(
+        self,
+        states: dict[str, dict[str, Any]],
+        report: FetchReport,
+        now: datetime,
+        label: str,
+    ) -> None:
+        for month, reason in report.failed.items():
+            states[month_key(month)] = {
+                "month": month.isoformat(),
+                "status": "failed",
+                "at": now.isoformat(),
+                "reason": reason,
+            }
+        if report.failed:
+            self.last_run.failed_months[label] = sorted(
+                month_key(m) for m in report.failed
+            )
+
+    def calendar(self, supply: DatadisSupply) -> TariffCalendar:
+        """Return the 2.0TD calendar of a supply (Ceuta and Melilla shifted)."""
+        return spain_20td_for(supply.region_code, supply.timezone)
+
+    def _active_kinds(
+        self, supply: DatadisSupply, readings: tuple[EnergyReading, ...]
+    ) -> set[EnergyKind]:
+        """Return the registers worth a statistic (solar ones once non-zero)."""
+        active = self.kinds.setdefault(supply.meter_id, {EnergyKind.CONSUMPTION})
+        contract = self.contracts.get(supply.meter_id)
+        solar_contract = contract is not None and contract.self_consumption
+        for reading in readings:
+            if reading.kind not in active and (reading.kwh > 0 or solar_contract):
+                active.add(reading.kind)
+        return active
+
+    async def _async_sync_energy(self, supply: DatadisSupply, now: datetime) -> None:
+        states = self.months.setdefault(supply.meter_id, {})
+        tz = ZoneInfo(supply.timezone)
+        calendar = self.calendar(supply)
+
+        async def fetch(first: date, last: date) -> ReadingBatch:
+            return await self.client.async_get_consumption(supply, first, last)
+
+        async def on_answer(first: date, last: date, batch: ReadingBatch) -> None:
+            active = self._active_kinds(supply, batch.readings)
+            readings = [r for r in batch.readings if r.kind in active]
+            report = await async_import_energy(self.hass, supply, readings, calendar)
+            self.last_run.rows_written += report.total
+            self.last_run.skipped_rows += batch.skipped
+            if batch.skipped:
+                _LOGGER.debug("Skipped %d unusable Datadis rows", batch.skipped)
+            with_data = {
+                r.start.astimezone(tz).date().replace(day=1) for r in batch.readings
+            }
+            self._mark(states, month_range(first, last), with_data, now)
+            self._save()
+
+        report = await fetch_months(self._plan(supply, states, now), fetch, on_answer)
+        self._record_failures(states, report, now, f"{supply.meter_id}:energy")
+
+    async def _async_sync_peaks(self, supply: DatadisSupply, now: datetime) -> None:
+        states = self.peak_months.setdefault(supply.meter_id, {})
+        known = self.peaks.setdefault(supply.meter_id, {})
+        tz = ZoneInfo(supply.timezone)
+
+        async def fetch(first: date, last: date) -> list[PowerPeak]:
+            return await self.client.async_get_max_power(supply, first, last)
+
+        async def on_answer(first: date, last: date, peaks: list[PowerPeak]) -> None:
+            with_data: set[date] = set()
+            for peak in peaks:
+                month = peak.at.astimezone(tz).date().replace(day=1)
+                with_data.add(month)
+                known[f"{month_key(month)}|{peak.period or '-'}"] = peak
+            self.last_run.rows_written += await async_import_peaks(
+                self.hass, supply, peaks
+            )
+            self._mark(states, month_range(first, last), with_data, now)
+            self._save()
+
+        report = await fetch_months(self._plan(supply, states, now), fetch, on_answer)
+        self._record_failures(states, report, now, f"{supply.meter_id}:max_power")
+        # Keep only the peaks of the months Datadis still serves.
+        oldest = month_key(
+            add_months(now.astimezone(tz).date().replace(day=1), -HISTORY_MONTHS)
+        )
+        for key in [k for k in known if k.split("|")[0] < oldest]:
+            del known[key]
+
+    async def _async_sync_area(self, supply: DatadisSupply, now: datetime) -> None:
+        """Neighbour comparison: best effort, at most once a day."""
+        today = now.astimezone(ZoneInfo(supply.timezone)).date()
+        if self.area_day.get(supply.meter_id) == today.isoformat():
+            return
+        self.area_day[supply.meter_id] = today.isoformat()
+        try:
+            averages = await self.client.async_get_area_averages(
+                supply, today - timedelta(days=AREA_DAYS), today - timedelta(days=1)
+            )
+        except ProviderError as err:
+            _LOGGER.debug("No neighbour comparison today: %s", redact(str(err)))
+            return
+        if averages:
+            self.area[supply.meter_id] = averages[-1]
+        self._save()
+
+    # -- what entities see ------------------------------------------------------
+
+    async def async_build_data(self, now: datetime) -> GridMeterData:
+        """Assemble the entities' data from the stored state and statistics."""
+        meters: dict[str, MeterData] = {}
+        for supply in self.included():
+            kinds = self.kinds.get(supply.meter_id, {EnergyKind.CONSUMPTION})
+            energy, latest = await async_energy_totals(self.hass, supply, kinds, now)
+            peaks = list(self.peaks.get(supply.meter_id, {}).values())
+            year_ago = now - timedelta(days=365)
+            recent = [p for p in peaks if p.at >= year_ago]
+            meters[supply.meter_id] = MeterData(
+                point=supply,
+                contract=self.contracts.get(supply.meter_id),
+                kinds=frozenset(kinds),
+                energy=energy,
+                latest_data=latest,
+                last_peak=max(peaks, key=lambda p: p.at) if peaks else None,
+                year_peak=max(recent, key=lambda p: p.kw) if recent else None,
+                peak_months=len({(p.at.year, p.at.month) for p in recent}),
+                area_average=self.area.get(supply.meter_id),
+                status=meter_status(latest, now),
+            )
+        if self.no_supplies or not meters:
+            status = ConnectionStatus.NO_SUPPLIES
+        elif any(m.status is ConnectionStatus.CONNECTED for m in meters.values()):
+            status = ConnectionStatus.CONNECTED
+        elif all(
+            m.status is ConnectionStatus.WAITING_FOR_DATA for m in meters.values()
+        ):
+            status = ConnectionStatus.WAITING_FOR_DATA
+        else:
+            status = ConnectionStatus.DISCONNECTED
+        return GridMeterData(
+            meters=meters, account_status=status, last_sync=self.last_success
+        )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """State worth showing in diagnostics (the caller redacts identifiers)."""
+        now = self._clock()
+        return {
+            "supplies": [to_json(s) for s in self.supplies.values()],
+            "contracts": {m: to_json(c) for m, c in self.contracts.items()},
+            "months": self.months,
+            "peak_months": self.peak_months,
+            "kinds": {
+                m: sorted(k.value for k in kinds) for m, kinds in self.kinds.items()
+            },
+            "last_success": self.last_success.isoformat()
+            if self.last_success
+            else None,
+            "last_run": to_json(self.last_run),
+            "ledger": {
+                "queries_last_24h": self.client.ledger.sent_since(
+                    now - timedelta(hours=24)
+                ),
+                "blocked_until": sorted(
+                    until.isoformat() for until in self.client.ledger.blocked().values()
+                ),
+            },
+            "has_token": self.client.token_state is not None,
+        }
