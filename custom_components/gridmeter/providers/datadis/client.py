@@ -215,8 +215,6 @@ class DatadisClient:
         body = await self._get_private(SUPPLIES, {})
         supplies = parse_supplies(expect_list(body, "supplies"))
         if not supplies:
-            if errors := distributor_errors(body):
-                raise DistributorError(redact("; ".join(errors)))
             raise NoMeterPoints("the account has no supply points")
         return supplies
 
@@ -226,10 +224,7 @@ class DatadisClient:
             CONTRACT,
             {"cups": supply.cups, "distributorCode": supply.distributor_code},
         )
-        rows = expect_list(body, "contract")
-        if not rows and (errors := distributor_errors(body)):
-            raise DistributorError(redact("; ".join(errors)))
-        return parse_contract(rows, supply.meter_id)
+        return parse_contract(expect_list(body, "contract"), supply.meter_id)
 
     async def async_get_consumption(
         self, supply: DatadisSupply, first_month: date, last_month: date

@@ -207,8 +207,9 @@ def _day_intervals(
 ) -> tuple[tuple[int, datetime], ...]:
     """Return (label, UTC start) of every hour of a local day, in order.
 
-    A label is the local wall-clock hour at the END of the interval (24 for
-    the next midnight), or at its START for days using start labels.
+    An end label is the wall clock at the END of the interval read with the
+    offset in force DURING it (local start hour + 1, so the autumn day's two
+    02:00-03:00 hours are both `03:00`); a start label is the local start hour.
     """
     tz = ZoneInfo(zone)
     first = datetime.combine(day, time(), tz).astimezone(UTC)
@@ -216,12 +217,8 @@ def _day_intervals(
     intervals: list[tuple[int, datetime]] = []
     start = first
     while start < last:
-        if start_labels:
-            label = start.astimezone(tz).hour
-        else:
-            local_end = (start + HOUR).astimezone(tz)
-            label = 24 if local_end.date() > day else local_end.hour
-        intervals.append((label, start))
+        hour = start.astimezone(tz).hour
+        intervals.append((hour if start_labels else hour + 1, start))
         start += HOUR
     return tuple(intervals)
 
