@@ -7,14 +7,55 @@ rather than to the plugin's own testing folder.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.gridmeter  # noqa: F401
+from custom_components.gridmeter.const import CONF_BASE_URL, CONF_PROVIDER, DOMAIN
+
+from .datadis_sim import PASSWORD, RunningSim, running_datadis
+
+NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Store snapshots the way Home Assistant does."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+async def datadis(socket_enabled: None) -> AsyncIterator[RunningSim]:
+    """The Datadis simulator on a local port."""
+    async with running_datadis() as running:
+        yield running
+
+
+@pytest.fixture
+def datadis_entry(datadis: RunningSim) -> MockConfigEntry:
+    """A Datadis entry for the account with the flat and the heat-pump house."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Datadis ···678Z",
+        unique_id="12345678Z",
+        data={
+            CONF_PROVIDER: "datadis",
+            CONF_USERNAME: "12345678Z",
+            CONF_PASSWORD: PASSWORD,
+            CONF_BASE_URL: datadis.url,
+        },
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add and set up an entry, and let its background sync finish."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)

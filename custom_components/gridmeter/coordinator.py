@@ -85,8 +85,8 @@ class SyncResult:
     """How a provider sync went."""
 
     data: GridMeterData
-    retry: bool = False
-    """Something failed that a later attempt today may fix."""
+    retry_at: datetime | None = None
+    """When a later attempt may fix what failed (sooner than the daily run)."""
 
 
 class ProviderSync(Protocol):
@@ -162,7 +162,6 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
         """Run one sync and schedule the next."""
         initial, self._initial = self._initial, False
         now = dt_util.utcnow()
-        retry_at: datetime | None = None
         try:
             result = await self.sync.async_run(initial=initial)
         except AuthError as err:
@@ -189,12 +188,13 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
                 translation_key="communication_error",
                 translation_placeholders={"error": redact(str(err))},
             ) from err
-        if result.retry:
-            retry_at = now + RETRY_DELAY
+        retry_at = result.retry_at
         if not initial:
             next_regular = self.sync.next_run(now)
             self._schedule(
-                min(retry_at, next_regular) if retry_at is not None else next_regular
+                max(min(retry_at, next_regular), now)
+                if retry_at is not None
+                else next_regular
             )
         result.data.next_sync = self._next_at
         return result.data

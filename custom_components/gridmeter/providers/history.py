@@ -66,6 +66,15 @@ class FetchReport:
     """Months not asked (or refused) this run; ask them on a later run."""
     requests: int = 0
     rate_limited: bool = False
+    retry_after: float | None = None
+    """Seconds until the soonest refused or blocked range may be asked again."""
+
+    def _defer(self, run: list[date], retry_after: float | None) -> None:
+        self.deferred.extend(run)
+        if retry_after is not None and (
+            self.retry_after is None or retry_after < self.retry_after
+        ):
+            self.retry_after = retry_after
 
 
 # Errors after which asking a smaller range may work.
@@ -105,15 +114,15 @@ async def fetch_months[T](
         except AlreadyQueried as err:
             report.requests -= 1
             if not err.failed or len(run) == 1:
-                report.deferred.extend(run)
+                report._defer(run, err.retry_after)  # noqa: SLF001
                 continue
             # It failed earlier today: smaller ranges are different queries.
             middle = len(run) // 2
             pending[:0] = [run[:middle], run[middle:]]
             continue
-        except RateLimited:
+        except RateLimited as err:
             report.rate_limited = True
-            report.deferred.extend(run)
+            report._defer(run, err.retry_after)  # noqa: SLF001
             continue
         except _SPLITTABLE as err:
             failures += 1

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from ..const import CONF_SUPPLIES, PROVIDER_DATADIS
+from ..const import CONF_SUPPLIES, PROVIDER_DATADIS, RETRY_DELAY
 from ..coordinator import (
     ConnectionStatus,
     GridMeterConfigEntry,
@@ -62,6 +62,10 @@ _LOGGER = logging.getLogger(__name__)
 HISTORY_MONTHS: Final = 24
 """Datadis serves the current month and the 23 before it."""
 EMPTY_RETRY: Final = timedelta(days=7)
+RETRY_MARGIN: Final = timedelta(minutes=5)
+# A month answered less than this long ago is not re-read by the daily refresh
+# (a forced refresh or a restart the same day asks nothing again).
+REFRESH_AFTER: Final = timedelta(hours=20)
 EMPTY_MAX_TRIES: Final = 4
 AREA_DAYS: Final = 14
 SOLAR_KINDS: Final = frozenset(
@@ -128,6 +132,7 @@ class DatadisSync:
         self.no_supplies = False
         self.last_success: datetime | None = None
         self.last_run = RunCounters()
+        self._retry_at: datetime | None = None
 
     # -- persistence ------------------------------------------------------------
 
@@ -227,7 +232,7 @@ class DatadisSync:
         now = self._clock()
         sent_before = self.client.requests_sent
         self.last_run = RunCounters()
-        retry = False
+        self._retry_at: datetime | None = None
         if initial:
             if not self.supplies and not self.no_supplies:
                 await self._async_sync_supplies()
@@ -242,16 +247,24 @@ class DatadisSync:
             _LOGGER.warning(
                 "Datadis supplies unavailable, using the known ones: %s", err
             )
-            retry = True
+            self._retry_soon(now + RETRY_DELAY)
         for supply in self.included():
-            retry |= await self._async_sync_contract(supply)
+            if await self._async_sync_contract(supply):
+                self._retry_soon(now + RETRY_DELAY)
             await self._async_sync_energy(supply, now)
             await self._async_sync_peaks(supply, now)
             await self._async_sync_area(supply, now)
         self.last_success = now
         self.last_run.requests = self.client.requests_sent - sent_before
         self._save()
-        return SyncResult(data=await self.async_build_data(now), retry=retry)
+        return SyncResult(
+            data=await self.async_build_data(now), retry_at=self._retry_at
+        )
+
+    def _retry_soon(self, when: datetime) -> None:
+        """Ask the coordinator to run again at `when` (the earliest wins)."""
+        if self._retry_at is None or when < self._retry_at:
+            self._retry_at = when
 
     async def _async_sync_supplies(self) -> None:
         try:
@@ -309,7 +322,14 @@ class DatadisSync:
         needed = {
             m for m in window if self._needs(supply, states.get(month_key(m)), now)
         }
-        return sorted(needed | set(refresh_months(local_today)))
+        # The daily refresh re-reads recent months, but never one read today.
+        refresh = {
+            month
+            for month in refresh_months(local_today)
+            if (state := states.get(month_key(month))) is None
+            or now - datetime.fromisoformat(state["at"]) >= REFRESH_AFTER
+        }
+        return sorted(needed | refresh)
 
     def _mark(
         self,
@@ -337,6 +357,9 @@ class DatadisSync:
         now: datetime,
         label: str,
     ) -> None:
+        if report.retry_after is not None:
+            # A blocked query may be asked again once its 24 h are over.
+            self._retry_soon(now + timedelta(seconds=report.retry_after) + RETRY_MARGIN)
         for month, reason in report.failed.items():
             states[month_key(month)] = {
                 "month": month.isoformat(),
