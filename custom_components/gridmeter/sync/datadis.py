@@ -232,7 +232,7 @@ class DatadisSync:
         now = self._clock()
         sent_before = self.client.requests_sent
         self.last_run = RunCounters()
-        self._retry_at: datetime | None = None
+        self._retry_at = None
         if initial:
             if not self.supplies and not self.no_supplies:
                 await self._async_sync_supplies()
