@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
@@ -10,13 +11,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.gridmeter.coordinator import GridMeterConfigEntry
-
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.gridmeter.const import CONF_SUPPLIES
+from custom_components.gridmeter.coordinator import GridMeterConfigEntry
 
 from .conftest import NOW, setup_entry
 from .datadis_sim import FLAT, HEAT_PUMP, RunningSim
@@ -203,7 +204,8 @@ async def test_failing_month_is_isolated_then_filled_next_day(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """One month failing loses nothing else; it is asked again a day later
-    (never the same day), inserted, and later sums follow."""
+    (never the same day), inserted, and later sums follow.
+    """
     datadis.sim.fail_months(FLAT, {"2026/10"})
     await setup_entry(hass, flat_only)
     rows = await read_hours(hass, f"{FLAT_ID}_consumption")
@@ -255,14 +257,15 @@ async def test_steady_state_requests_per_day(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """After the first import: login, supplies, one consumption and one
-    max-power query a day, never the same query two days running."""
+    max-power query a day, never the same query two days running.
+    """
     await setup_entry(hass, flat_only)
     assert len(datadis.sim.requests) == 6, _dump(datadis)
     queries: list[str] = []
     for _ in range(4):
         sent = len(datadis.sim.requests)
         await next_day(hass, freezer)
-        day = [r for r in datadis.sim.requests[sent:]]
+        day = list(datadis.sim.requests[sent:])
         endpoints = sorted(r.endpoint for r in day)
         assert endpoints.count("get-consumption-data-v2") == 1
         assert endpoints.count("get-max-power-v2") == 1
@@ -270,5 +273,5 @@ async def test_steady_state_requests_per_day(
         consumption = next(r for r in day if r.endpoint == "get-consumption-data-v2")
         queries.append(str(sorted(consumption.query.items())))
         assert len(day) <= 6, _dump(datadis)[sent:]
-    assert all(a != b for a, b in zip(queries, queries[1:], strict=False))
+    assert all(a != b for a, b in pairwise(queries))
     await assert_flat_equals_truth(hass, datadis)

@@ -7,7 +7,8 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import GridMeterCoordinator, MeterData
+from .coordinator import GridMeterCoordinator
+from .data import MeterData
 from .providers.models import MeterPoint
 
 MANUFACTURERS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import math
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -15,7 +16,10 @@ from .const import (
     POWER_UNDERSIZED_RATIO,
     STANDARD_POWERS_KW,
 )
-from .coordinator import ConnectionStatus, GridMeterConfigEntry, MeterData
+from .data import ConnectionStatus, MeterData
+
+if TYPE_CHECKING:
+    from .coordinator import GridMeterConfigEntry
 
 # Suggest a contracted power with this headroom above the measured peak.
 POWER_HEADROOM = 1.15
@@ -109,3 +113,23 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, power_id)
+
+
+@callback
+def async_set_access_revoked(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, revoked: bool
+) -> None:
+    """Raise (or clear) the issue of an authorisation that no longer holds."""
+    issue_id = f"access_revoked_{entry.entry_id}".lower()
+    if not revoked:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="access_revoked",
+        translation_placeholders={"entry": entry.title},
+    )

@@ -20,13 +20,8 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .const import PROVIDER_DATADIS
-from .coordinator import (
-    ConnectionStatus,
-    EnergyTotals,
-    GridMeterConfigEntry,
-    GridMeterCoordinator,
-    MeterData,
-)
+from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
+from .data import ConnectionStatus, EnergyTotals, MeterData
 from .entity import GridMeterEntity
 from .providers.models import EnergyKind
 from .tariffs import spain_20td_for

@@ -16,7 +16,8 @@ from ..const import (
     DEFAULT_REFRESH_TIME,
     PROVIDER_DATADIS,
 )
-from ..coordinator import GridMeterConfigEntry, ProviderSync
+from ..coordinator import GridMeterConfigEntry
+from ..data import ProviderSync
 from ..providers.datadis import DEFAULT_BASE_URL, DatadisClient
 from ..providers.models import utc_now
 from ..storage import account_store

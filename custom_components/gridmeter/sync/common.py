@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 
 from ..const import DEFAULT_REFRESH_TIME, REFRESH_JITTER, STALE_DATA_AFTER
-from ..coordinator import ConnectionStatus, EnergyTotals
+from ..data import ConnectionStatus, EnergyTotals
 from ..providers.history import add_months
 from ..providers.models import EnergyKind, MeterPoint
 from ..statistics import get_writer, series_key, statistic_id

@@ -27,13 +27,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from ..const import CONF_SUPPLIES, PROVIDER_DATADIS, RETRY_DELAY
-from ..coordinator import (
-    ConnectionStatus,
-    GridMeterConfigEntry,
-    GridMeterData,
-    MeterData,
-    SyncResult,
-)
+from ..coordinator import GridMeterConfigEntry
+from ..data import ConnectionStatus, GridMeterData, MeterData, SyncResult
 from ..providers.datadis import DatadisClient, DatadisSupply
 from ..providers.errors import (
     InvalidResponse,

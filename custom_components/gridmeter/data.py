@@ -1,0 +1,90 @@
+"""What the coordinator shares with entities, and what a provider sync offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from .providers.models import AreaAverage, Contract, EnergyKind, MeterPoint, PowerPeak
+
+
+class ConnectionStatus(StrEnum):
+    """How a supply point's data connection stands (after the seed's statuses)."""
+
+    CONNECTED = "connected"
+    WAITING_FOR_DATA = "waiting_for_data"
+    NO_SUPPLIES = "no_supplies"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnergyTotals:
+    """Energy of one register over the periods the sensors show (kWh)."""
+
+    yesterday: float | None = None
+    this_month: float | None = None
+    last_month: float | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class MeterData:
+    """Everything the entities of one supply point show."""
+
+    point: MeterPoint
+    contract: Contract | None = None
+    kinds: frozenset[EnergyKind] = frozenset()
+    energy: dict[EnergyKind, EnergyTotals] = field(default_factory=dict)
+    latest_data: datetime | None = None
+    """End of the newest hour with data."""
+    last_peak: PowerPeak | None = None
+    year_peak: PowerPeak | None = None
+    """Highest peak of the last 12 months."""
+    peak_months: int = 0
+    """How many of the last 12 months have peak data (to judge the contract)."""
+    area_average: AreaAverage | None = None
+    status: ConnectionStatus = ConnectionStatus.WAITING_FOR_DATA
+
+
+@dataclass(slots=True, kw_only=True)
+class GridMeterData:
+    """What the coordinator hands to entities."""
+
+    meters: dict[str, MeterData] = field(default_factory=dict)
+    account_status: ConnectionStatus = ConnectionStatus.WAITING_FOR_DATA
+    last_sync: datetime | None = None
+    next_sync: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SyncResult:
+    """How a provider sync went."""
+
+    data: GridMeterData
+    retry_at: datetime | None = None
+    """When a later attempt may fix what failed (sooner than the daily run)."""
+
+
+class ProviderSync(Protocol):
+    """What a provider's sync offers the coordinator."""
+
+    provider: str
+
+    async def async_load(self) -> None:
+        """Read what is stored; no network."""
+
+    async def async_run(self, *, initial: bool) -> SyncResult:
+        """Sync with the provider; `initial` fetches only what set-up needs."""
+
+    def next_run(self, now: datetime) -> datetime:
+        """When the next regular sync is due."""
+
+    def is_due(self, now: datetime) -> bool:
+        """Whether a regular sync was missed (HA was down at its time)."""
+
+    async def async_shutdown(self) -> None:
+        """Persist state before unload."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """State worth showing in diagnostics (redacted by the caller)."""
