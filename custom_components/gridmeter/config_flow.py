@@ -26,6 +26,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -66,6 +67,23 @@ PROVIDERS = [PROVIDER_DATADIS]
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+SECTION_ADVANCED = "advanced"
+
+
+def _advanced_section(base_url: str) -> section:
+    """Return a collapsed section with the API address (for test servers)."""
+    return section(
+        vol.Schema({vol.Optional(CONF_BASE_URL, default=base_url): _URL}),
+        {"collapsed": True},
+    )
+
+
+def _base_url(user_input: Mapping[str, Any]) -> str | None:
+    """Return the API address of the advanced section, without trailing slash."""
+    url = (user_input.get(SECTION_ADVANCED) or {}).get(CONF_BASE_URL)
+    return str(url).rstrip("/") if url else None
 
 
 def _mask(nif: str) -> str:
@@ -122,17 +140,18 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
                         title += f" → {_mask(nif)}"
                     return self.async_create_entry(title=title, data=data)
 
-        fields: dict[vol.Marker, Any] = {
-            vol.Required(CONF_USERNAME): str,
-            vol.Required(CONF_PASSWORD): _PASSWORD,
-            vol.Optional(CONF_AUTHORIZED_NIF): str,
-        }
-        if self.show_advanced_options:
-            fields[vol.Optional(CONF_BASE_URL, default=DEFAULT_BASE_URL)] = _URL
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_USERNAME): str,
+                vol.Required(CONF_PASSWORD): _PASSWORD,
+                vol.Optional(CONF_AUTHORIZED_NIF): str,
+                vol.Required(SECTION_ADVANCED): _advanced_section(DEFAULT_BASE_URL),
+            }
+        )
         return self.async_show_form(
             step_id="datadis",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(fields),
+                schema,
                 {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD},
             ),
             errors=errors,
@@ -158,9 +177,9 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         # The holder's own NIF is not an authorising NIF (Datadis rejects it).
         if authorized and authorized != username:
             data[CONF_AUTHORIZED_NIF] = authorized
-        if base_url := user_input.get(CONF_BASE_URL):
-            if base_url.rstrip("/") != DEFAULT_BASE_URL:
-                data[CONF_BASE_URL] = base_url.rstrip("/")
+        if base_url := _base_url(user_input):
+            if base_url != DEFAULT_BASE_URL:
+                data[CONF_BASE_URL] = base_url
         return data, errors
 
     async def _async_check_datadis(self, data: Mapping[str, Any]) -> dict[str, str]:
@@ -226,21 +245,20 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            if base_url := user_input.get(CONF_BASE_URL):
-                data[CONF_BASE_URL] = base_url.rstrip("/")
+            if base_url := _base_url(user_input):
+                data[CONF_BASE_URL] = base_url
+                if base_url == DEFAULT_BASE_URL:
+                    del data[CONF_BASE_URL]
             await self.async_set_unique_id(entry.unique_id)
             errors = await self._async_check_datadis(data)
             if not errors:
                 return self.async_update_reload_and_abort(entry, data=data)
 
         fields: dict[vol.Marker, Any] = {vol.Required(CONF_PASSWORD): _PASSWORD}
-        if self.show_advanced_options and step_id == "reconfigure":
-            fields[
-                vol.Optional(
-                    CONF_BASE_URL,
-                    default=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
-                )
-            ] = _URL
+        if step_id == "reconfigure":
+            fields[vol.Required(SECTION_ADVANCED)] = _advanced_section(
+                entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL)
+            )
         return self.async_show_form(
             step_id=step_id,
             data_schema=vol.Schema(fields),
