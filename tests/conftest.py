@@ -7,8 +7,9 @@ rather than to the plugin's own testing folder.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
@@ -20,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 import custom_components.gridmeter  # noqa: F401
 from custom_components.gridmeter.const import CONF_BASE_URL, CONF_PROVIDER, DOMAIN
 
-from .datadis_sim import PASSWORD, RunningSim, running_datadis
+from .datadis_sim import ALL_SUPPLIES, PASSWORD, RunningSim, running_datadis
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
@@ -32,10 +33,28 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create entities that are disabled by default as enabled (as core does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
 async def datadis(socket_enabled: None) -> AsyncIterator[RunningSim]:
     """The Datadis simulator on a local port."""
     async with running_datadis() as running:
         yield running
+
+
+def short_history(running: RunningSim, days: int = 40) -> None:
+    """Serve only the last `days` days for every supply (imports stay quick)."""
+    gone = {NOW.date() - timedelta(days=n) for n in range(days, 800)}
+    for cups in ALL_SUPPLIES:
+        running.sim.missing_days(cups, gone)
 
 
 @pytest.fixture

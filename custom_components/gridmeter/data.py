@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -26,6 +26,9 @@ class EnergyTotals:
     yesterday: float | None = None
     this_month: float | None = None
     last_month: float | None = None
+    latest_day: float | None = None
+    """The newest complete local day (data arrives days late)."""
+    latest_day_date: date | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -24,6 +24,7 @@ TO_REDACT = {
     "cups",
     "meter_id",
     "postal_code",
+    "area",
     "serial_number",
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import override
@@ -55,6 +55,7 @@ def _energy_descriptions(
     kind: EnergyKind, *, enabled: bool = True
 ) -> tuple[GridMeterSensorDescription, ...]:
     periods: tuple[tuple[str, Callable[[EnergyTotals], float | None]], ...] = (
+        ("latest_day", lambda t: t.latest_day),
         ("yesterday", lambda t: t.yesterday),
         ("this_month", lambda t: t.this_month),
         ("last_month", lambda t: t.last_month),
@@ -175,33 +176,41 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every supply point, and for new ones as they appear."""
     coordinator = entry.runtime_data.coordinator
-    known: set[str] = set()
+    known: set[tuple[str, str]] = set()
 
     @callback
-    def _add_new_meters() -> None:
+    def _add_new_entities() -> None:
+        """Add entities of new supply points and of newly seen registers.
+
+        A solar installation's return appears once its first value does.
+        """
         entities: list[GridMeterSensor] = []
         for meter_id, meter in coordinator.data.meters.items():
-            if meter_id in known:
-                continue
-            known.add(meter_id)
-            entities.extend(
-                GridMeterSensor(coordinator, meter_id, description)
-                for description in SENSORS
-                if description.exists_fn(meter)
-            )
-            entities.append(GridMeterStatusSensor(coordinator, meter_id, STATUS_SENSOR))
-            if TARIFF_PERIOD_SENSOR.exists_fn(meter):
-                entities.append(
-                    GridMeterTariffPeriodSensor(
-                        coordinator, meter_id, TARIFF_PERIOD_SENSOR
-                    )
-                )
-        known.intersection_update(coordinator.data.meters)
+            for description, entity_class in _descriptions():
+                if (meter_id, description.key) in known or not description.exists_fn(
+                    meter
+                ):
+                    continue
+                known.add((meter_id, description.key))
+                entities.append(entity_class(coordinator, meter_id, description))
+        # Forget removed meters so that they come back if they reappear.
+        for gone in [k for k in known if k[0] not in coordinator.data.meters]:
+            known.discard(gone)
         if entities:
             async_add_entities(entities)
 
-    _add_new_meters()
-    entry.async_on_unload(coordinator.async_add_listener(_add_new_meters))
+    _add_new_entities()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new_entities))
+
+
+def _descriptions() -> Iterator[
+    tuple[GridMeterSensorDescription, type[GridMeterSensor]]
+]:
+    """Every sensor description with the entity class that shows it."""
+    for description in SENSORS:
+        yield description, GridMeterSensor
+    yield STATUS_SENSOR, GridMeterStatusSensor
+    yield TARIFF_PERIOD_SENSOR, GridMeterTariffPeriodSensor
 
 
 class GridMeterSensor(GridMeterEntity, SensorEntity):

@@ -75,8 +75,10 @@ async def async_energy_totals(
         )
         sums = {"yesterday": 0.0, "this_month": 0.0, "last_month": 0.0}
         seen = dict.fromkeys(sums, False)
+        by_day: dict[date, list[float]] = {}
         for hour, kwh in hours.items():
             local_day = hour.astimezone(tz).date()
+            by_day.setdefault(local_day, []).append(kwh)
             buckets = []
             if local_day == today - timedelta(days=1):
                 buckets.append("yesterday")
@@ -89,13 +91,28 @@ async def async_energy_totals(
                 seen[bucket] = True
             end = hour + timedelta(hours=1)
             latest = end if latest is None or end > latest else latest
+        complete = [
+            day for day, values in by_day.items() if len(values) == day_hours(day, tz)
+        ]
+        latest_day = max(complete, default=None)
         totals[kind] = EnergyTotals(
             **{
                 bucket: round(value, 3) if seen[bucket] else None
                 for bucket, value in sums.items()
-            }
+            },
+            latest_day=(
+                round(sum(by_day[latest_day]), 3) if latest_day is not None else None
+            ),
+            latest_day_date=latest_day,
         )
     return totals, latest
+
+
+def day_hours(day: date, tz: ZoneInfo) -> int:
+    """Return how many hours a local day has (23 or 25 on DST days)."""
+    start = datetime.combine(day, time(), tz)
+    end = datetime.combine(day + timedelta(days=1), time(), tz)
+    return int((end - start).total_seconds() // 3600)
 
 
 def meter_status(latest: datetime | None, now: datetime) -> ConnectionStatus:
