@@ -220,6 +220,22 @@ async def test_every_error_then_recovery(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_unexpected_error_is_reported_not_raised(
+    hass: HomeAssistant, datadis: RunningSim
+) -> None:
+    """A bug or an unforeseen failure shows "unknown" and the form stays."""
+    flow_id = await start_datadis(hass)
+    with patch(
+        "custom_components.gridmeter.providers.datadis.DatadisClient.async_login",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, login(datadis))
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(flow_id, login(datadis))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_same_account_twice_is_refused(
     hass: HomeAssistant, datadis: RunningSim, datadis_entry: MockConfigEntry
 ) -> None:

@@ -61,7 +61,6 @@ from .providers.identifiers import is_valid_nif, normalize_nif
 from .providers.ledger import QueryLedger
 from .storage import account_store
 from .sync import create_datadis_client
-from .sync.datadis import DatadisSync
 
 PROVIDERS = [PROVIDER_DATADIS]
 
@@ -84,6 +83,14 @@ def _base_url(user_input: Mapping[str, Any]) -> str | None:
     """Return the API address of the advanced section, without trailing slash."""
     url = (user_input.get(SECTION_ADVANCED) or {}).get(CONF_BASE_URL)
     return str(url).rstrip("/") if url else None
+
+
+def _with_base_url(data: dict[str, Any], base_url: str | None) -> dict[str, Any]:
+    """Store the API address only when it is not Datadis's own."""
+    data.pop(CONF_BASE_URL, None)
+    if base_url and base_url != DEFAULT_BASE_URL:
+        data[CONF_BASE_URL] = base_url
+    return data
 
 
 def _mask(nif: str) -> str:
@@ -177,10 +184,7 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         # The holder's own NIF is not an authorising NIF (Datadis rejects it).
         if authorized and authorized != username:
             data[CONF_AUTHORIZED_NIF] = authorized
-        if base_url := _base_url(user_input):
-            if base_url != DEFAULT_BASE_URL:
-                data[CONF_BASE_URL] = base_url
-        return data, errors
+        return _with_base_url(data, _base_url(user_input)), errors
 
     async def _async_check_datadis(self, data: Mapping[str, Any]) -> dict[str, str]:
         """Log in and list the supplies; hand what was learnt to the entry."""
@@ -203,6 +207,9 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         except ProviderError as err:
             LOGGER.debug("Datadis check failed: %s", type(err).__name__)
             return {"base": "cannot_connect"}
+        except Exception:  # noqa: BLE001 - anything else must not crash the flow
+            LOGGER.exception("Unexpected error while checking the Datadis account")
+            return {"base": "unknown"}
         finally:
             # Every query sent counts against the account: remember them.
             await store.async_save(
@@ -244,11 +251,10 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            if base_url := _base_url(user_input):
-                data[CONF_BASE_URL] = base_url
-                if base_url == DEFAULT_BASE_URL:
-                    del data[CONF_BASE_URL]
+            data = _with_base_url(
+                {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]},
+                _base_url(user_input) or entry.data.get(CONF_BASE_URL),
+            )
             await self.async_set_unique_id(entry.unique_id)
             errors = await self._async_check_datadis(data)
             if not errors:
@@ -281,22 +287,8 @@ class GridMeterOptionsFlow(OptionsFlowWithReload):
             return self.async_create_entry(data=user_input)
 
         sync = entry.runtime_data.sync
-        supplies: dict[str, str] = {}
-        if isinstance(sync, DatadisSync):
-            supplies = {
-                meter_id: ", ".join(
-                    part
-                    for part in (supply.address, supply.municipality, meter_id)
-                    if part
-                )
-                for meter_id, supply in sync.supplies.items()
-            }
-        current = entry.options.get(
-            CONF_SUPPLIES,
-            [s.meter_id for s in sync.included()]
-            if isinstance(sync, DatadisSync)
-            else [],
-        )
+        choices = sync.meter_choices()
+        current = entry.options.get(CONF_SUPPLIES, sync.included_ids())
         schema = vol.Schema(
             {
                 vol.Required(
@@ -309,7 +301,7 @@ class GridMeterOptionsFlow(OptionsFlowWithReload):
                     SelectSelectorConfig(
                         options=[
                             SelectOptionDict(value=value, label=label)
-                            for value, label in supplies.items()
+                            for value, label in choices.items()
                         ],
                         multiple=True,
                     )

@@ -91,3 +91,9 @@ class ProviderSync(Protocol):
 
     def diagnostics(self) -> dict[str, Any]:
         """State worth showing in diagnostics (redacted by the caller)."""
+
+    def meter_choices(self) -> dict[str, str]:
+        """Every known supply point: id → a label the user recognises."""
+
+    def included_ids(self) -> list[str]:
+        """Return the supply points followed (by default or as the user chose)."""

@@ -54,10 +54,10 @@ async def start(
     server with ``await runner.cleanup()``.
     """
     # Tests run under frozen clocks, which aiohttp's access log cannot time.
-    runner = web.AppRunner(
-        app,
-        shutdown_timeout=shutdown_timeout,
-        **({} if access_log else {"access_log": None}),
+    runner = (
+        web.AppRunner(app, shutdown_timeout=shutdown_timeout)
+        if access_log
+        else web.AppRunner(app, shutdown_timeout=shutdown_timeout, access_log=None)
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)

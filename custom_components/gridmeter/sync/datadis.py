@@ -222,6 +222,19 @@ class DatadisSync:
             if supply.valid_to is None or supply.valid_to >= oldest
         ]
 
+    def meter_choices(self) -> dict[str, str]:
+        """Every supply of the account, labelled by address and CUPS."""
+        return {
+            meter_id: ", ".join(
+                part for part in (supply.address, supply.municipality, meter_id) if part
+            )
+            for meter_id, supply in self.supplies.items()
+        }
+
+    def included_ids(self) -> list[str]:
+        """Return the ids of the supplies followed now."""
+        return [supply.meter_id for supply in self.included()]
+
     async def async_run(self, *, initial: bool) -> SyncResult:
         """Sync with Datadis; `initial` only makes sure supplies are known."""
         now = self._clock()

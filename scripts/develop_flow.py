@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Drive a local Home Assistant through its REST API for scripts/develop.
+
+Standard library only (urllib), so it runs with any Python 3.11+.
+
+    develop_flow.py [--url URL] [--credentials FILE] onboard [--print-credentials]
+    develop_flow.py [--url URL] [--credentials FILE] add-entry PROVIDER
+                    [--set FIELD=VALUE ...]
+
+``onboard`` completes Home Assistant's onboarding (owner account, core config,
+analytics, integration step) if it has not been done, stores the owner's
+credentials and a refresh token in FILE (JSON, mode 600; default
+config/.develop-credentials). On later runs it only checks that the stored
+credentials still work. Every command onboards first.
+
+``add-entry`` creates a GridMeter config entry through the real config-flow
+API, exactly as the UI does: start the flow, pick PROVIDER in the menu, then
+answer every form from the provider's answers below (``--set`` adds or
+overrides one; the value is read as JSON when it parses, else as text).
+Answers are flat: a field inside a section is answered by its own name.
+Fields without an answer keep their default, single selects take the first
+option and multi-selects take all options, so a new form step is answered
+without changes here. It does nothing when a GridMeter entry already exists.
+
+Exit codes: 0 done (or nothing to do), 1 failure, 3 the GridMeter flow handler
+is not available (the integration is missing or failed to load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+import secrets
+import sys
+import time
+from typing import Any
+import urllib.error
+import urllib.parse
+import urllib.request
+
+DOMAIN = "gridmeter"
+DEFAULT_URL = "http://localhost:8123"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CREDENTIALS = ROOT / "config" / ".develop-credentials"
+OWNER = {"name": "Developer", "username": "dev", "language": "en"}
+EXIT_NO_HANDLER = 3
+# Integrations that onboarding sets up on its own and that only try to reach
+# the internet (weather, internet radio); a development instance has no use for
+# them, so they are removed right after onboarding.
+ONBOARDING_NOISE = ("met", "radio_browser")
+
+# Answers for each provider's forms, keyed by field name. Add a provider here
+# (and start its simulator in scripts/develop) to make it available.
+PROVIDERS: dict[str, dict[str, Any]] = {
+    "datadis": {
+        "username": "12345678Z",
+        "password": "gridmeter-demo",
+        "base_url": "http://127.0.0.1:8971",
+    },
+}
+
+
+class FlowError(Exception):
+    """A step of the conversation with Home Assistant failed."""
+
+
+class HomeAssistant:
+    """A tiny client of Home Assistant's REST API."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        """Remember where Home Assistant is and how to authenticate."""
+        self.url = url.rstrip("/")
+        self.token = token
+
+    @property
+    def client_id(self) -> str:
+        """Return the OAuth client id, which is the instance's own URL."""
+        return f"{self.url}/"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        form: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> tuple[int, Any]:
+        """Send one request; return the status and the decoded JSON body."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif payload is not None:
+            data = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(
+            self.url + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=60) as response:
+                status, body = response.status, response.read()
+        except urllib.error.HTTPError as err:
+            status, body = err.code, err.read()
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+            raise FlowError(f"{method} {path}: {err}") from err
+        try:
+            decoded = json.loads(body) if body else None
+        except ValueError:
+            decoded = body.decode(errors="replace")
+        return status, decoded
+
+    def expect(
+        self, method: str, path: str, payload: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        """Send a request that must succeed; return its JSON body."""
+        status, body = self.request(method, path, payload, **kw)
+        if status >= 400:
+            raise FlowError(f"{method} {path} answered {status}: {body}")
+        return body
+
+    def tokens(self, grant: dict[str, str]) -> dict[str, Any]:
+        """Exchange an auth code or a refresh token at /auth/token."""
+        result = self.expect(
+            "POST",
+            "/auth/token",
+            form={**grant, "client_id": self.client_id},
+            auth=False,
+        )
+        if not isinstance(result, dict) or "access_token" not in result:
+            raise FlowError(f"/auth/token gave no access token: {result}")
+        self.token = result["access_token"]
+        return result
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        """Log in with the username and password (the UI's login flow)."""
+        redirect = f"{self.url}/?auth_callback=1"
+        flow = self.expect(
+            "POST",
+            "/auth/login_flow",
+            {
+                "client_id": self.client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": redirect,
+            },
+            auth=False,
+        )
+        result = self.expect(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": self.client_id, "username": username, "password": password},
+            auth=False,
+        )
+        if result.get("type") != "create_entry":
+            raise FlowError(f"login refused: {result.get('errors') or result}")
+        return self.tokens(
+            {"grant_type": "authorization_code", "code": result["result"]}
+        )
+
+
+def load_credentials(path: Path) -> dict[str, Any]:
+    """Return the stored credentials, or an empty dict."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_credentials(path: Path, data: dict[str, Any]) -> None:
+    """Store the credentials, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+def onboard(hass: HomeAssistant, credentials_path: Path) -> dict[str, Any]:
+    """Finish onboarding if needed; return credentials with a fresh token."""
+    status, body = hass.request("GET", "/api/onboarding", auth=False)
+    if status == 404:  # onboarding finished before this start: no views at all
+        steps: dict[str, bool] = {}
+    elif status == 200 and isinstance(body, list):
+        steps = {step["step"]: step["done"] for step in body}
+    else:
+        raise FlowError(f"GET /api/onboarding answered {status}: {body}")
+    creds = load_credentials(credentials_path)
+
+    if not steps.get("user", True):
+        password = secrets.token_urlsafe(12)
+        print(f"onboarding: creating the owner account '{OWNER['username']}'")
+        result = hass.expect(
+            "POST",
+            "/api/onboarding/users",
+            {**OWNER, "password": password, "client_id": hass.client_id},
+            auth=False,
+        )
+        tokens = hass.tokens(
+            {"grant_type": "authorization_code", "code": result["auth_code"]}
+        )
+        creds = {
+            "url": hass.url,
+            "username": OWNER["username"],
+            "password": password,
+            "refresh_token": tokens["refresh_token"],
+        }
+        save_credentials(credentials_path, creds)
+    elif creds.get("refresh_token") or creds.get("password"):
+        try:
+            hass.tokens(
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": creds.get("refresh_token", ""),
+                }
+            )
+        except FlowError:
+            if not creds.get("password"):
+                raise
+            # The refresh token is gone (e.g. revoked): log in again.
+            tokens = hass.login(creds["username"], creds["password"])
+            creds["refresh_token"] = tokens["refresh_token"]
+            save_credentials(credentials_path, creds)
+    else:
+        raise FlowError(
+            f"onboarding was done by someone else and {credentials_path} has no "
+            "credentials; log in with your own account, or stop Home Assistant "
+            "and delete config/.storage to start afresh"
+        )
+
+    for step, path, payload in (
+        ("core_config", "/api/onboarding/core_config", None),
+        ("analytics", "/api/onboarding/analytics", None),
+        (
+            "integration",
+            "/api/onboarding/integration",
+            {
+                "client_id": hass.client_id,
+                "redirect_uri": f"{hass.url}/?auth_callback=1",
+            },
+        ),
+    ):
+        if not steps.get(step, True):
+            print(f"onboarding: finishing step '{step}'")
+            status, body = hass.request("POST", path, payload)
+            if status >= 400 and status != 403:  # 403: done meanwhile
+                raise FlowError(f"POST {path} answered {status}: {body}")
+    if not steps.get("core_config", True):
+        remove_onboarding_noise(hass)
+    return creds
+
+
+def remove_onboarding_noise(hass: HomeAssistant, wait: float = 8) -> None:
+    """Delete the internet-only entries that onboarding creates by itself."""
+    deadline = time.monotonic() + wait
+    removed: set[str] = set()
+    while time.monotonic() < deadline and len(removed) < len(ONBOARDING_NOISE):
+        status, entries = hass.request("GET", "/api/config/config_entries/entry")
+        for entry in entries if status == 200 and isinstance(entries, list) else []:
+            if entry.get("domain") in ONBOARDING_NOISE:
+                hass.request(
+                    "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+                )
+                removed.add(entry["domain"])
+                print(
+                    f"onboarding: removed the '{entry['domain']}' entry (no internet)"
+                )
+        time.sleep(1)
+
+
+def _parse_value(text: str) -> Any:
+    """Read a --set value as JSON when it parses, else as plain text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _selector_options(field: dict[str, Any]) -> tuple[list[Any], bool]:
+    """Return the options of a select field and whether it takes several."""
+    selector = field.get("selector") or {}
+    if "select" in selector:
+        config = selector["select"] or {}
+        options = [
+            option["value"] if isinstance(option, dict) else option
+            for option in config.get("options", [])
+        ]
+        return options, bool(config.get("multiple"))
+    if field.get("type") == "select":
+        options = [
+            option[0] if isinstance(option, list) else option
+            for option in field.get("options", [])
+        ]
+        return options, False
+    if field.get("type") == "multi_select":
+        # voluptuous_serialize gives {value: label} for cv.multi_select.
+        return list(field.get("options", {})), True
+    return [], False
+
+
+def answer_fields(
+    fields: list[dict[str, Any]], answers: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Fill in serialized form fields; return the input and unanswered fields.
+
+    A section (``"type": "expandable"``) is answered from the same flat
+    answers and sent as a nested dict, as the frontend does.
+    """
+    user_input: dict[str, Any] = {}
+    missing: list[str] = []
+    for field in fields:
+        name = field["name"]
+        if field.get("type") == "expandable":
+            nested, nested_missing = answer_fields(field.get("schema") or [], answers)
+            if isinstance(answers.get(name), dict):
+                nested.update(answers[name])
+            if nested or field.get("required"):
+                user_input[name] = nested
+            missing.extend(f"{name}.{item}" for item in nested_missing)
+            continue
+        if name in answers:
+            user_input[name] = answers[name]
+            continue
+        if "default" in field:
+            continue  # Home Assistant fills in the default
+        options, multiple = _selector_options(field)
+        if options:
+            user_input[name] = options if multiple else options[0]
+        elif field.get("required"):
+            missing.append(name)
+    return user_input, missing
+
+
+def answer_form(
+    step: dict[str, Any], answers: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Fill in a form step; return the input and the fields left unanswered."""
+    return answer_fields(step.get("data_schema") or [], answers)
+
+
+def _field_names(fields: list[dict[str, Any]]) -> list[str]:
+    """Return the field names of a form, sections as ``section.field``."""
+    names: list[str] = []
+    for field in fields:
+        if field.get("type") == "expandable":
+            names.extend(
+                f"{field['name']}.{name}"
+                for name in _field_names(field.get("schema") or [])
+            )
+        else:
+            names.append(field["name"])
+    return names
+
+
+def describe(result: dict[str, Any]) -> str:
+    """Return a one-line description of a flow result."""
+    kind = result.get("type")
+    step = result.get("step_id")
+    if kind == "form":
+        fields = _field_names(result.get("data_schema") or [])
+        return f"form '{step}' with fields {fields} errors={result.get('errors')}"
+    if kind == "menu":
+        return f"menu '{step}' with options {result.get('menu_options')}"
+    if kind == "abort":
+        return f"abort: {result.get('reason')} {result.get('description_placeholders') or ''}"
+    if kind == "create_entry":
+        entry = result.get("result") or {}
+        return f"create_entry '{entry.get('title', result.get('title'))}'"
+    return f"{kind} '{step}': {json.dumps(result)[:300]}"
+
+
+def wait_running(hass: HomeAssistant, timeout: float = 300) -> None:
+    """Wait until Home Assistant has finished starting (state RUNNING)."""
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        status, config = hass.request("GET", "/api/config")
+        if status == 200 and isinstance(config, dict):
+            state = config.get("state")
+            if state == "RUNNING":
+                return
+        time.sleep(2)
+    raise FlowError(f"Home Assistant is still {state or 'starting'} after {timeout}s")
+
+
+def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> int:
+    """Create a GridMeter entry for `provider` unless one exists."""
+    wait_running(hass)
+    status, entries = hass.request(
+        "GET", f"/api/config/config_entries/entry?domain={DOMAIN}"
+    )
+    if status == 200 and isinstance(entries, list) and entries:
+        titles = ", ".join(f"'{entry.get('title')}'" for entry in entries)
+        print(f"GridMeter: an entry already exists ({titles}); nothing to add")
+        return 0
+
+    answers = {**PROVIDERS.get(provider, {}), **overrides}
+    status, result = hass.request(
+        "POST",
+        "/api/config/config_entries/flow",
+        {"handler": DOMAIN, "show_advanced_options": True},
+    )
+    if status in (400, 404) and "handler" in json.dumps(result).lower():
+        print(
+            "GridMeter: Home Assistant has no 'gridmeter' config flow (the "
+            "integration is missing or failed to load; see the log); "
+            "skipping the entry."
+        )
+        return EXIT_NO_HANDLER
+    if status >= 400:
+        raise FlowError(f"starting the flow answered {status}: {result}")
+
+    seen: dict[str, int] = {}
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        kind = result.get("type")
+        flow_id = result.get("flow_id")
+        step_id = result.get("step_id") or ""
+        print(f"GridMeter flow: {describe(result)}")
+        seen[step_id] = seen.get(step_id, 0) + 1
+        if seen[step_id] > 3:
+            raise FlowError(f"the flow keeps returning to step '{step_id}'")
+
+        if kind == "create_entry":
+            entry = result.get("result") or {}
+            print(
+                f"GridMeter: created entry '{entry.get('title')}' "
+                f"(entry_id {entry.get('entry_id')}, state {entry.get('state')})"
+            )
+            return 0
+        if kind == "abort":
+            raise FlowError(f"the flow aborted: {result.get('reason')}")
+        if kind == "menu":
+            options = result.get("menu_options") or []
+            names = list(options) if isinstance(options, (list, dict)) else []
+            if provider not in names:
+                raise FlowError(f"'{provider}' is not in the menu {names}")
+            payload: dict[str, Any] = {"next_step_id": provider}
+        elif kind == "form":
+            if result.get("errors") and seen[step_id] > 1:
+                raise FlowError(
+                    f"step '{step_id}' refused the answers: {result['errors']}"
+                )
+            payload, missing = answer_form(result, answers)
+            if missing:
+                raise FlowError(
+                    f"step '{step_id}' needs {missing}; add them to PROVIDERS in "
+                    f"{Path(__file__).name} or pass --set FIELD=VALUE"
+                )
+        elif kind in (
+            "show_progress",
+            "show_progress_done",
+            "external",
+            "external_done",
+        ):
+            if kind == "external":
+                print(f"GridMeter flow: external step, open {result.get('url')}")
+            time.sleep(2)
+            result = hass.expect("GET", f"/api/config/config_entries/flow/{flow_id}")
+            continue
+        else:
+            raise FlowError(f"unexpected flow result: {json.dumps(result)}")
+        result = hass.expect(
+            "POST", f"/api/config/config_entries/flow/{flow_id}", payload
+        )
+    raise FlowError("the flow did not finish within 5 minutes")
+
+
+def main() -> int:
+    """Parse the command line and run the command."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("HASS_URL", DEFAULT_URL))
+    parser.add_argument("--credentials", type=Path, default=DEFAULT_CREDENTIALS)
+    sub = parser.add_subparsers(dest="command", required=True)
+    onboarding = sub.add_parser("onboard", help="complete onboarding if needed")
+    onboarding.add_argument(
+        "--print-credentials", action="store_true", help="print the user and password"
+    )
+    add = sub.add_parser("add-entry", help="create a GridMeter entry via the flow")
+    add.add_argument("provider", choices=sorted(PROVIDERS))
+    add.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    args = parser.parse_args()
+
+    hass = HomeAssistant(args.url)
+    try:
+        creds = onboard(hass, args.credentials)
+        if args.command == "onboard":
+            if args.print_credentials:
+                print(f"user: {creds['username']}")
+                print(f"password: {creds['password']}")
+            return 0
+        overrides = {}
+        for item in args.set:
+            field, _, value = item.partition("=")
+            overrides[field] = _parse_value(value)
+        return add_entry(hass, args.provider, overrides)
+    except FlowError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

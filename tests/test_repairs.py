@@ -1,0 +1,140 @@
+"""Repair issues: no data for 14 days, contracted power out of proportion."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.gridmeter.const import DOMAIN
+from custom_components.gridmeter.providers.models import Contract, PowerPeak
+from custom_components.gridmeter.repairs import power_advice, suggest_power
+
+from .conftest import NOW, setup_entry, short_history
+from .datadis_sim import FLAT, HEAT_PUMP, RunningSim
+
+pytestmark = [
+    pytest.mark.freeze_time(NOW, tick=True),
+    pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations"),
+]
+
+
+def issue_id(kind: str, entry: MockConfigEntry, cups: str) -> str:
+    return f"{kind}_{entry.entry_id}_{cups[:20]}".lower()
+
+
+async def test_no_data_for_14_days(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    datadis_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The distributor stopped sending the flat's data 20 days ago."""
+    short_history(datadis)
+    recent = {NOW.date() - timedelta(days=n) for n in range(20)}
+    short_gone = {NOW.date() - timedelta(days=n) for n in range(40, 800)}
+    datadis.sim.missing_days(FLAT, short_gone | recent)
+    await setup_entry(hass, datadis_entry)
+    issue = issue_registry.async_get_issue(
+        DOMAIN, issue_id("no_recent_data", datadis_entry, FLAT)
+    )
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_placeholders is not None
+    assert int(issue.translation_placeholders["days"]) >= 19
+    assert (
+        issue_registry.async_get_issue(
+            DOMAIN, issue_id("no_recent_data", datadis_entry, HEAT_PUMP)
+        )
+        is None
+    )
+    meters = datadis_entry.runtime_data.coordinator.data.meters
+    assert meters[FLAT[:20]].status == "disconnected"
+
+
+async def test_contracted_power_advice_issues(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    datadis_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Too high and too low contracts raise an issue with a suggestion; a
+    fitting one clears it; a supply point that goes takes its issues along.
+    """
+    short_history(datadis)
+    await setup_entry(hass, datadis_entry)
+    coordinator = datadis_entry.runtime_data.coordinator
+    meter = coordinator.data.meters[FLAT[:20]]
+    peak = PowerPeak(at=NOW - timedelta(days=30), kw=2.1, period="p1")
+    meter.contract = Contract(meter_id=FLAT[:20], contracted_power_kw=(6.9, 6.9))
+    meter.year_peak, meter.peak_months = peak, 12
+    coordinator.async_update_listeners()
+    key = issue_id("contracted_power", datadis_entry, FLAT)
+    issue = issue_registry.async_get_issue(DOMAIN, key)
+    assert issue is not None
+    assert issue.translation_key == "contracted_power_too_high"
+    assert issue.translation_placeholders == {
+        "meter": meter.point.address,
+        "contracted": "6.9",
+        "peak": "2.1",
+        "suggested": "3.45",
+    }
+
+    meter.year_peak = replace(peak, kw=7.6)
+    coordinator.async_update_listeners()
+    issue = issue_registry.async_get_issue(DOMAIN, key)
+    assert issue is not None
+    assert issue.translation_key == "contracted_power_too_low"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["suggested"] == "9.2"
+
+    meter.year_peak = replace(peak, kw=5.0)
+    coordinator.async_update_listeners()
+    assert issue_registry.async_get_issue(DOMAIN, key) is None
+
+    meter.year_peak = replace(peak, kw=1.0)
+    coordinator.async_update_listeners()
+    assert issue_registry.async_get_issue(DOMAIN, key) is not None
+    del coordinator.data.meters[FLAT[:20]]
+    coordinator.async_update_listeners()
+    assert issue_registry.async_get_issue(DOMAIN, key) is None
+
+
+def test_power_advice_needs_enough_data() -> None:
+    """No advice without a contract, a peak, or six months of peaks."""
+    from custom_components.gridmeter.data import MeterData
+    from custom_components.gridmeter.providers.models import MeterPoint
+
+    point = MeterPoint(provider="datadis", meter_id="X", timezone="Europe/Madrid")
+    peak = PowerPeak(at=NOW, kw=1.0)
+    contract = Contract(meter_id="X", contracted_power_kw=(6.9,))
+    assert power_advice(MeterData(point=point), 12) is None
+    assert power_advice(MeterData(point=point, contract=contract), 12) is None
+    assert (
+        power_advice(MeterData(point=point, contract=contract, year_peak=peak), 3)
+        is None
+    )
+    assert (
+        power_advice(
+            MeterData(point=point, contract=Contract(meter_id="X"), year_peak=peak), 12
+        )
+        is None
+    )
+    assert (
+        power_advice(MeterData(point=point, contract=contract, year_peak=peak), 12)
+        == 1.15
+    )
+    # Peaks above every standard power: rounded up to a tenth of a kW.
+    assert suggest_power(14.0) == 16.1
+    # The suggestion equals what is contracted: nothing to say.
+    fits = Contract(meter_id="X", contracted_power_kw=(3.45,))
+    assert (
+        power_advice(
+            MeterData(point=point, contract=fits, year_peak=replace(peak, kw=3.0)), 12
+        )
+        is None
+    )
