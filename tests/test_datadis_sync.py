@@ -256,22 +256,27 @@ async def test_steady_state_requests_per_day(
     flat_only: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """After the first import: login, supplies, one consumption and one
-    max-power query a day, never the same query two days running.
+    """After the first import: a login and one consumption query a day,
+    max power every other day, supplies every third day, contract weekly;
+    never the same query two days running.
     """
     await setup_entry(hass, flat_only)
     assert len(datadis.sim.requests) == 6, _dump(datadis)
+    first_day = len(datadis.sim.requests)
     queries: list[str] = []
-    for _ in range(4):
+    for _ in range(6):
         sent = len(datadis.sim.requests)
         await next_day(hass, freezer)
         day = list(datadis.sim.requests[sent:])
         endpoints = sorted(r.endpoint for r in day)
         assert endpoints.count("get-consumption-data-v2") == 1
-        assert endpoints.count("get-max-power-v2") == 1
         assert all(r.status == 200 for r in day), _dump(datadis)[sent:]
         consumption = next(r for r in day if r.endpoint == "get-consumption-data-v2")
         queries.append(str(sorted(consumption.query.items())))
-        assert len(day) <= 6, _dump(datadis)[sent:]
     assert all(a != b for a, b in pairwise(queries))
+    steady = [r.endpoint for r in datadis.sim.requests[first_day:]]
+    assert steady.count("login") == 6
+    assert steady.count("get-max-power-v2") == 3
+    assert steady.count("get-supplies-v2") == 2
+    assert steady.count("get-contract-detail-v2") == 0
     await assert_flat_equals_truth(hass, datadis)

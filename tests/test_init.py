@@ -42,9 +42,11 @@ def _quick(datadis: RunningSim) -> None:
     short_history(datadis)
 
 
-async def next_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Move to 10:00 UTC tomorrow and run what is due."""
-    target = (dt_util.utcnow() + timedelta(days=1)).replace(hour=10, minute=0)
+async def next_day(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, days: int = 1
+) -> None:
+    """Move to 10:00 UTC `days` later and run what is due."""
+    target = (dt_util.utcnow() + timedelta(days=days)).replace(hour=10, minute=0)
     freezer.move_to(target)
     for _ in range(3):
         async_fire_time_changed(hass, target)
@@ -160,7 +162,8 @@ async def test_supply_points_come_and_go(
     )
 
     account.supplies = [FLAT, HEAT_PUMP]
-    await next_day(hass, freezer)
+    # Supplies are re-read every third day.
+    await next_day(hass, freezer, 3)
     house = device_registry.async_get_device_by_identifier(
         HOUSE_DEVICE, datadis_entry.entry_id
     )
@@ -169,7 +172,7 @@ async def test_supply_points_come_and_go(
     assert status(hass, entity_registry, HEAT_PUMP) == "connected"
 
     account.supplies = [HEAT_PUMP]
-    await next_day(hass, freezer)
+    await next_day(hass, freezer, 3)
     assert (
         device_registry.async_get_device_by_identifier(
             FLAT_DEVICE, datadis_entry.entry_id
@@ -302,14 +305,14 @@ async def test_revoked_authorisation_raises_a_repair(
     account = datadis.sim.accounts["B12345674"]
     granted = dict(account.authorized)
     account.authorized = {}
-    await next_day(hass, freezer)
+    await next_day(hass, freezer, 3)
     issue = issue_registry.async_get_issue(
         DOMAIN, f"access_revoked_{entry.entry_id}".lower()
     )
     assert issue is not None
     assert issue.translation_placeholders == {"entry": entry.title}
     account.authorized = granted
-    await next_day(hass, freezer)
+    await next_day(hass, freezer, 3)
     assert (
         issue_registry.async_get_issue(
             DOMAIN, f"access_revoked_{entry.entry_id}".lower()
@@ -328,7 +331,7 @@ async def test_account_without_supplies(
     """All supplies gone from the account: devices removed, nothing fails."""
     await setup_entry(hass, datadis_entry)
     datadis.sim.accounts["12345678Z"].supplies = []
-    await next_day(hass, freezer)
+    await next_day(hass, freezer, 3)
     assert datadis_entry.state is ConfigEntryState.LOADED
     data = datadis_entry.runtime_data.coordinator.data
     assert data.account_status == "no_supplies"

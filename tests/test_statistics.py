@@ -247,3 +247,38 @@ def test_spain_calendar_split_in_aggregation() -> None:
     assert sum(series["consumption_p3"].values()) == 1.0
     assert sum(series["consumption_p2"].values()) == 2.0
     assert sum(series["consumption_p1"].values()) == 1.0
+
+
+async def test_broken_sum_chain_is_repaired(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """A stored hour whose sum does not follow (a crash between two writes) is
+    rewritten by the next write, even when every value is unchanged.
+    """
+    from homeassistant.components.recorder.models import StatisticData
+    from homeassistant.components.recorder.statistics import (
+        async_add_external_statistics,
+    )
+
+    writer = get_writer(hass)
+    await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0]))
+    await async_wait_recording_done(hass)
+    async_add_external_statistics(
+        hass, STAT.metadata(), [StatisticData(start=T0 + 2 * HOUR, state=3.0, sum=99.0)]
+    )
+    await async_wait_recording_done(hass)
+    assert await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0])) == 1
+    rows = await _rows(hass, STAT.statistic_id)
+    assert [st for _, _, st in rows] == [1.0, 3.0, 6.0]
+
+
+async def test_large_writes_go_in_slices(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """Two years of hours are written completely, slice after slice."""
+    writer = get_writer(hass)
+    values = [0.25] * 5000
+    assert await writer.async_write_energy(STAT, _hours(values)) == 5000
+    rows = await _rows(hass, STAT.statistic_id)
+    assert len(rows) == 5000
+    assert rows[-1][2] == 1250.0

@@ -60,6 +60,9 @@ _SUM_DIGITS: Final = 6
 _ANCHOR_LOOKBACK: Final = timedelta(days=7)
 _OLDEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _SYNC_TIMEOUT: Final = 120.0
+_WRITE_SLICE: Final = 2000
+# Sums are rounded to 1e-6 at each step; anything beyond is a broken chain.
+_SUM_TOLERANCE: Final = 1e-5
 # Registers that are also split by tariff period.
 SPLIT_KINDS: Final = frozenset({EnergyKind.CONSUMPTION, EnergyKind.RETURN})
 
@@ -199,9 +202,20 @@ class StatisticsWriter:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._unsynced = False
 
-    def _add(self, metadata: StatisticMetaData, rows: list[StatisticData]) -> None:
-        """Queue rows for the recorder (the only place statistics are written)."""
-        async_add_external_statistics(self.hass, metadata, rows)
+    async def _async_add(
+        self, metadata: StatisticMetaData, rows: list[StatisticData]
+    ) -> None:
+        """Queue rows for the recorder (the only place statistics are written).
+
+        Home Assistant validates every row on the event loop; big imports go
+        in slices with a pause between them so the loop stays responsive.
+        """
+        for first in range(0, len(rows), _WRITE_SLICE):
+            if first:
+                await asyncio.sleep(0)
+            async_add_external_statistics(
+                self.hass, metadata, rows[first : first + _WRITE_SLICE]
+            )
         self._unsynced = True
 
     async def _async_wait_for_writes(self) -> None:
@@ -228,24 +242,13 @@ class StatisticsWriter:
         statistic_id: str,
         start: datetime,
         end: datetime | None,
-        types: set[Literal["state", "sum", "max", "mean", "min"]],
+        types: set[RowType],
     ) -> list[tuple[datetime, dict[str, float | None]]]:
         """Read stored hourly rows in [start, end) after pending writes commit."""
         await self._async_wait_for_writes()
-        result = await get_instance(self.hass).async_add_executor_job(
-            statistics_during_period,
-            self.hass,
-            start,
-            end,
-            {statistic_id},
-            "hour",
-            None,
-            types,
+        return await get_instance(self.hass).async_add_executor_job(
+            _read_rows, self.hass, statistic_id, start, end, types
         )
-        return [
-            (_utc(row["start"]), dict(row))  # type: ignore[arg-type]
-            for row in result.get(statistic_id, [])
-        ]
 
     async def _async_sum_before(self, statistic_id: str, hour: datetime) -> float:
         """Return the running sum stored at the last row before `hour` (or 0)."""
@@ -268,36 +271,20 @@ class StatisticsWriter:
                     statistic.statistic_id, first, None, {"state", "sum"}
                 )
             )
-            changed = [
-                hour
-                for hour, kwh in hours.items()
-                if hour not in stored
-                or stored[hour].get("state") is None
-                or abs(float(stored[hour]["state"] or 0.0) - kwh) > _EPSILON
-            ]
-            if not changed:
+            anchor = await self.hass.async_add_executor_job(
+                _first_change, hours, stored
+            )
+            if anchor is None:
                 return 0
-            anchor = min(changed)
             before = [start for start in stored if start < anchor]
             if before:
                 running = float(stored[max(before)].get("sum") or 0.0)
             else:
                 running = await self._async_sum_before(statistic.statistic_id, anchor)
-            # Everything from the anchor on is rewritten, stored later hours
-            # included, so their sums follow the change.
-            timeline = {
-                start: float(row.get("state") or 0.0)
-                for start, row in stored.items()
-                if start >= anchor
-            }
-            timeline.update({h: v for h, v in hours.items() if h >= anchor})
-            rows: list[StatisticData] = []
-            for start in sorted(timeline):
-                running = round(running + timeline[start], _SUM_DIGITS)
-                rows.append(
-                    StatisticData(start=start, state=timeline[start], sum=running)
-                )
-            self._add(statistic.metadata(), rows)
+            rows = await self.hass.async_add_executor_job(
+                _rows_from, anchor, hours, stored, running
+            )
+            await self._async_add(statistic.metadata(), rows)
             _LOGGER.debug(
                 "Wrote %d hours of %s from %s",
                 len(rows),
@@ -330,7 +317,7 @@ class StatisticsWriter:
                 or abs(float(stored[hour]["max"] or 0.0) - kw) > _EPSILON
             ]
             if rows:
-                self._add(statistic.metadata(), rows)
+                await self._async_add(statistic.metadata(), rows)
             return len(rows)
 
     async def async_read_states(
@@ -341,6 +328,79 @@ class StatisticsWriter:
         return {
             hour: state for hour, row in rows if (state := row.get("state")) is not None
         }
+
+
+def _read_rows(
+    hass: HomeAssistant,
+    statistic_id: str,
+    start: datetime,
+    end: datetime | None,
+    types: set[RowType],
+) -> list[tuple[datetime, dict[str, float | None]]]:
+    """Query the recorder and key rows by their UTC start (recorder thread pool)."""
+    result = statistics_during_period(
+        hass, start, end, {statistic_id}, "hour", None, types
+    )
+    return [
+        (_utc(row["start"]), dict(row))  # type: ignore[arg-type]
+        for row in result.get(statistic_id, [])
+    ]
+
+
+type StoredRows = Mapping[datetime, Mapping[str, float | None]]
+type RowType = Literal["change", "last_reset", "max", "mean", "min", "state", "sum"]
+
+
+def _first_change(
+    hours: Mapping[datetime, float], stored: StoredRows
+) -> datetime | None:
+    """Return the earliest hour that must be (re)written, or None.
+
+    That is an hour whose value differs from storage or is missing there, or a
+    stored hour whose sum does not follow from the one before it (a write cut
+    short by a crash is repaired by the next one).
+    """
+    changed = [
+        hour
+        for hour, kwh in hours.items()
+        if (row := stored.get(hour)) is None
+        or (state := row.get("state")) is None
+        or abs(state - kwh) > _EPSILON
+    ]
+    previous: float | None = None
+    for start in sorted(stored):
+        total, state = stored[start].get("sum"), stored[start].get("state")
+        if total is None or state is None:
+            changed.append(start)
+            break
+        if previous is not None and abs(previous + state - total) > _SUM_TOLERANCE:
+            changed.append(start)
+            break
+        previous = total
+    return min(changed) if changed else None
+
+
+def _rows_from(
+    anchor: datetime,
+    hours: Mapping[datetime, float],
+    stored: StoredRows,
+    running: float,
+) -> list[StatisticData]:
+    """Build every row from `anchor` on, stored later hours included.
+
+    Their sums then follow whatever changed before them.
+    """
+    timeline = {
+        start: float(row.get("state") or 0.0)
+        for start, row in stored.items()
+        if start >= anchor
+    }
+    timeline.update({hour: kwh for hour, kwh in hours.items() if hour >= anchor})
+    rows: list[StatisticData] = []
+    for start in sorted(timeline):
+        running = round(running + timeline[start], _SUM_DIGITS)
+        rows.append(StatisticData(start=start, state=timeline[start], sum=running))
+    return rows
 
 
 def get_writer(hass: HomeAssistant) -> StatisticsWriter:
@@ -393,7 +453,8 @@ async def async_import_energy(
     calendar: TariffCalendar | None,
 ) -> WriteReport:
     """Write a meter's readings into all its energy statistics."""
-    hourly = aggregate_hourly(readings, calendar)
+    # Tens of thousands of readings: sum them outside the event loop.
+    hourly = await hass.async_add_executor_job(aggregate_hourly, readings, calendar)
     writer = get_writer(hass)
     report = WriteReport()
     for key, hours in sorted(hourly.series.items()):

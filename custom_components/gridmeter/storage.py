@@ -35,13 +35,19 @@ def account_key(provider: str, unique_id: str) -> str:
 def account_store(
     hass: HomeAssistant, provider: str, unique_id: str
 ) -> Store[dict[str, Any]]:
-    """Return the store of a provider account."""
+    """Return the store of a provider account.
+
+    The document holds up to a megabyte of remembered answers, so it is
+    serialised in a worker thread; callers hand `async_delay_save` a snapshot
+    that nothing mutates afterwards.
+    """
     return Store(
         hass,
         STORAGE_VERSION,
         account_key(provider, unique_id),
         private=True,
         atomic_writes=True,
+        serialize_in_event_loop=False,
     )
 
 

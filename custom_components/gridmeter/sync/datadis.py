@@ -11,7 +11,8 @@ with 429 and has banned over-users):
   between consecutive days (`[m-1, m]` on even days, `[m]` on odd days, `[m-1]`
   on odd days of the first week) so that it is never the same query as the
   day before and still picks up late data and corrections;
-- supplies are re-read at most daily and contracts at most weekly.
+- monthly peaks are refreshed every other day, supplies every third day and
+  contracts weekly (none changes faster than that matters).
 """
 
 from __future__ import annotations
@@ -82,6 +83,27 @@ def refresh_months(local_today: date) -> list[date]:
     if local_today.day <= 7:
         return [previous]
     return [current]
+
+
+def digest_batch(
+    readings: tuple[EnergyReading, ...],
+    active: set[EnergyKind],
+    solar_contract: bool,
+    tz: ZoneInfo,
+) -> tuple[list[EnergyReading], set[date]]:
+    """Keep the registers worth a statistic; list the local months with data.
+
+    Solar registers become active (in place, in `active`) at their first
+    non-zero value, or at once when the contract declares self-consumption,
+    so homes without solar get no all-zero return statistics. Runs in a worker
+    thread: a 24-month answer holds tens of thousands of readings.
+    """
+    for reading in readings:
+        if reading.kind not in active and (reading.kwh > 0 or solar_contract):
+            active.add(reading.kind)
+    kept = [reading for reading in readings if reading.kind in active]
+    months = {r.start.astimezone(tz).date().replace(day=1) for r in readings}
+    return kept, months
 
 
 @dataclass(slots=True)
@@ -166,13 +188,16 @@ class DatadisSync:
             self.last_success = datetime.fromisoformat(last)
 
     def _document(self) -> dict[str, Any]:
+        """Snapshot the state in fresh containers (serialised in another thread)."""
         return {
             "ledger": self.client.ledger.as_dict(),
             "token": self.client.token_state,
             "supplies": [to_json(supply) for supply in self.supplies.values()],
             "contracts": {m: to_json(c) for m, c in self.contracts.items()},
-            "months": self.months,
-            "peak_months": self.peak_months,
+            "months": {meter: dict(months) for meter, months in self.months.items()},
+            "peak_months": {
+                meter: dict(months) for meter, months in self.peak_months.items()
+            },
             "peaks": {
                 meter: {key: to_json(peak) for key, peak in peaks.items()}
                 for meter, peaks in self.peaks.items()
@@ -181,7 +206,7 @@ class DatadisSync:
                 m: sorted(k.value for k in kinds) for m, kinds in self.kinds.items()
             },
             "area": {m: to_json(a) for m, a in self.area.items()},
-            "area_day": self.area_day,
+            "area_day": dict(self.area_day),
             "no_supplies": self.no_supplies,
             "last_success": self.last_success.isoformat()
             if self.last_success
@@ -189,7 +214,8 @@ class DatadisSync:
         }
 
     def _save(self) -> None:
-        self._store.async_delay_save(self._document, SAVE_DELAY)
+        snapshot = self._document()
+        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
 
     async def async_shutdown(self) -> None:
         """Write the state now (the entry is unloading)."""
@@ -323,6 +349,8 @@ class DatadisSync:
         supply: DatadisSupply,
         states: dict[str, dict[str, Any]],
         now: datetime,
+        *,
+        every_other_day: bool = False,
     ) -> list[date]:
         local_today = now.astimezone(ZoneInfo(supply.timezone)).date()
         current = local_today.replace(day=1)
@@ -331,9 +359,12 @@ class DatadisSync:
             m for m in window if self._needs(supply, states.get(month_key(m)), now)
         }
         # The daily refresh re-reads recent months, but never one read today.
+        # Monthly peaks change rarely: their refresh runs every other day, on
+        # the days the window spans two months.
+        skip = every_other_day and local_today.toordinal() % 2 == 1
         refresh = {
             month
-            for month in refresh_months(local_today)
+            for month in ([] if skip else refresh_months(local_today))
             if (state := states.get(month_key(month))) is None
             or now - datetime.fromisoformat(state["at"]) >= REFRESH_AFTER
         }
@@ -384,18 +415,6 @@ class DatadisSync:
         """Return the 2.0TD calendar of a supply (Ceuta and Melilla shifted)."""
         return spain_20td_for(supply.region_code, supply.timezone)
 
-    def _active_kinds(
-        self, supply: DatadisSupply, readings: tuple[EnergyReading, ...]
-    ) -> set[EnergyKind]:
-        """Return the registers worth a statistic (solar ones once non-zero)."""
-        active = self.kinds.setdefault(supply.meter_id, {EnergyKind.CONSUMPTION})
-        contract = self.contracts.get(supply.meter_id)
-        solar_contract = contract is not None and contract.self_consumption
-        for reading in readings:
-            if reading.kind not in active and (reading.kwh > 0 or solar_contract):
-                active.add(reading.kind)
-        return active
-
     async def _async_sync_energy(self, supply: DatadisSupply, now: datetime) -> None:
         states = self.months.setdefault(supply.meter_id, {})
         tz = ZoneInfo(supply.timezone)
@@ -405,16 +424,20 @@ class DatadisSync:
             return await self.client.async_get_consumption(supply, first, last)
 
         async def on_answer(first: date, last: date, batch: ReadingBatch) -> None:
-            active = self._active_kinds(supply, batch.readings)
-            readings = [r for r in batch.readings if r.kind in active]
+            contract = self.contracts.get(supply.meter_id)
+            active = self.kinds.setdefault(supply.meter_id, {EnergyKind.CONSUMPTION})
+            readings, with_data = await self.hass.async_add_executor_job(
+                digest_batch,
+                batch.readings,
+                active,
+                contract is not None and contract.self_consumption,
+                tz,
+            )
             report = await async_import_energy(self.hass, supply, readings, calendar)
             self.last_run.rows_written += report.total
             self.last_run.skipped_rows += batch.skipped
             if batch.skipped:
                 _LOGGER.debug("Skipped %d unusable Datadis rows", batch.skipped)
-            with_data = {
-                r.start.astimezone(tz).date().replace(day=1) for r in batch.readings
-            }
             self._mark(states, month_range(first, last), with_data, now)
             self._save()
 
@@ -441,7 +464,9 @@ class DatadisSync:
             self._mark(states, month_range(first, last), with_data, now)
             self._save()
 
-        report = await fetch_months(self._plan(supply, states, now), fetch, on_answer)
+        report = await fetch_months(
+            self._plan(supply, states, now, every_other_day=True), fetch, on_answer
+        )
         self._record_failures(states, report, now, f"{supply.meter_id}:max_power")
         # Keep only the peaks of the months Datadis still serves.
         oldest = month_key(
@@ -510,8 +535,10 @@ class DatadisSync:
         return {
             "supplies": [to_json(s) for s in self.supplies.values()],
             "contracts": {m: to_json(c) for m, c in self.contracts.items()},
-            "months": self.months,
-            "peak_months": self.peak_months,
+            "months": {meter: dict(months) for meter, months in self.months.items()},
+            "peak_months": {
+                meter: dict(months) for meter, months in self.peak_months.items()
+            },
             "kinds": {
                 m: sorted(k.value for k in kinds) for m, kinds in self.kinds.items()
             },

@@ -65,11 +65,11 @@ MAX_POWER: Final = "get-max-power-v2"
 # refused query is not sent again within 24 h.
 RULED: Final = frozenset({CONSUMPTION, MAX_POWER})
 # How long an answer is reused: the ruled endpoints for the rule's 24 h,
-# supplies are re-read at most daily, the contract at most weekly.
+# supplies every third day, the contract weekly.
 GUARDED_TTL: Final[Mapping[str, timedelta]] = {
     CONSUMPTION: DAY,
     MAX_POWER: DAY,
-    SUPPLIES: timedelta(hours=20),
+    SUPPLIES: timedelta(hours=68),
     CONTRACT: timedelta(days=7),
 }
 
@@ -79,6 +79,14 @@ LOGIN_TIMEOUT: Final = 60.0
 TOKEN_LIFETIME: Final = timedelta(hours=24)
 TOKEN_MARGIN: Final = timedelta(minutes=10)
 USER_AGENT: Final = "GridMeter/0.1 (+https://github.com/gridmeter/ha-gridmeter)"
+
+# The list inside each v2 envelope.
+_ROWS_KEY: Final[Mapping[str, str]] = {
+    SUPPLIES: "supplies",
+    CONTRACT: "contract",
+    CONSUMPTION: "timeCurve",
+    MAX_POWER: "maxPower",
+}
 
 # Consumption answers are large; the ledger keeps their rows as short lists.
 _CONSUMPTION_FIELDS: Final = (
@@ -97,16 +105,31 @@ def month_param(month: date) -> str:
     return f"{month.year:04d}/{month.month:02d}"
 
 
-def _pack_rows(rows: list[Any]) -> list[Any]:
-    return [
-        [row.get(field) for field in _CONSUMPTION_FIELDS]
+def _pack_rows(rows: list[Any]) -> str:
+    """Keep consumption rows as one tab-separated text (cheap to store).
+
+    A 24-month answer is ~17,500 rows; as nested JSON lists it would make the
+    account store slow to serialise, as one string it is copied in a blink.
+    """
+    return "\n".join(
+        "\t".join(
+            "" if (v := row.get(f)) is None else str(v) for f in _CONSUMPTION_FIELDS
+        )
         for row in rows
         if isinstance(row, dict)
+    )
+
+
+def _unpack_rows(packed: str) -> list[dict[str, Any]]:
+    """Rebuild rows from `_pack_rows` (numbers come back as text: parsed later)."""
+    return [
+        {
+            field: value or None
+            for field, value in zip(_CONSUMPTION_FIELDS, line.split("\t"), strict=False)
+        }
+        for line in packed.split("\n")
+        if line
     ]
-
-
-def _unpack_rows(rows: list[Any]) -> list[dict[str, Any]]:
-    return [dict(zip(_CONSUMPTION_FIELDS, row, strict=False)) for row in rows]
 
 
 def _token_expiry(token: str, issued: datetime) -> datetime:
@@ -241,7 +264,11 @@ class DatadisClient:
                 "pointType": str(supply.point_type or 5),
             },
         )
-        return parse_consumption(expect_list(body, "timeCurve"), supply)
+        # 24 months are ~17,500 rows: parse them in a worker thread so that
+        # the caller's event loop keeps running.
+        return await asyncio.to_thread(
+            parse_consumption, expect_list(body, "timeCurve"), supply
+        )
 
     async def async_get_max_power(
         self, supply: DatadisSupply, first_month: date, last_month: date
@@ -311,7 +338,8 @@ class DatadisClient:
             if entry.outcome is Outcome.OK:
                 answer = entry.answer
                 if endpoint == CONSUMPTION and isinstance(answer, dict):
-                    answer = {**answer, "timeCurve": _unpack_rows(answer["timeCurve"])}
+                    rows = await asyncio.to_thread(_unpack_rows, answer["timeCurve"])
+                    answer = {**answer, "timeCurve": rows}
                 return answer
             raise AlreadyQueried(
                 f"{endpoint} was already asked and {entry.outcome.value}; "
@@ -329,23 +357,9 @@ class DatadisClient:
             status, text = await self._get_authorized(url)
             if status != 200:
                 self._raise_for_status(status, text)
-            body = self._decode(text)
-            rows_key = {
-                SUPPLIES: "supplies",
-                CONTRACT: "contract",
-                CONSUMPTION: "timeCurve",
-                MAX_POWER: "maxPower",
-            }[endpoint]
-            rows = expect_list(body, rows_key)
-            errors = distributor_errors(body)
-            if errors and not rows:
-                raise DistributorError(redact("; ".join(errors)))
-            if errors:
-                _LOGGER.warning(
-                    "Datadis answered %s in part; distributor said: %s",
-                    endpoint,
-                    redact("; ".join(errors)),
-                )
+            rows_key, rows, stored = await asyncio.to_thread(
+                self._read_answer, endpoint, text
+            )
         except (AuthError, CannotConnect):
             # Never processed by Datadis: not counted by its rule.
             self.ledger.forget(key)
@@ -360,9 +374,31 @@ class DatadisClient:
                 # Not rate-ruled: free to ask again at the next attempt.
                 self.ledger.forget(key)
             raise
-        stored = {rows_key: _pack_rows(rows) if endpoint == CONSUMPTION else rows}
         self.ledger.record_outcome(key, Outcome.OK, stored)
         return {rows_key: rows}
+
+    @classmethod
+    def _read_answer(
+        cls, endpoint: str, text: str
+    ) -> tuple[str, list[Any], dict[str, Any]]:
+        """Decode a v2 answer; return its rows and their compact ledger copy.
+
+        Runs in a worker thread (answers can be megabytes).
+        """
+        body = cls._decode(text)
+        rows_key = _ROWS_KEY[endpoint]
+        rows = expect_list(body, rows_key)
+        errors = distributor_errors(body)
+        if errors and not rows:
+            raise DistributorError(redact("; ".join(errors)))
+        if errors:
+            _LOGGER.warning(
+                "Datadis answered %s in part; distributor said: %s",
+                endpoint,
+                redact("; ".join(errors)),
+            )
+        stored = {rows_key: _pack_rows(rows) if endpoint == CONSUMPTION else rows}
+        return rows_key, rows, stored
 
     async def _get_authorized(self, url: str) -> tuple[int, str]:
         """GET with the token; on 401 log in again and retry once."""

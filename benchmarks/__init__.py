@@ -1,0 +1,1 @@
+"""Benchmarks (run with `scripts/benchmark`; never part of the test suite)."""
