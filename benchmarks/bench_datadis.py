@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.gridmeter.const import CONF_BASE_URL, DOMAIN
+
 from .measure import Sample, measured, median, save
 from .remote_sim import requests, serve, set_clock
 
@@ -39,7 +40,9 @@ SAMPLES: dict[int, list[Sample]] = {}
 
 pytestmark = [
     pytest.mark.freeze_time(NOW, tick=True),
-    pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations", "socket_enabled"),
+    pytest.mark.usefixtures(
+        "recorder_mock", "enable_custom_integrations", "socket_enabled"
+    ),
 ]
 
 
@@ -54,7 +57,12 @@ async def test_backfill_and_steady_state(
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id="12345678Z",
-        data={"provider": "datadis", "username": "12345678Z", "password": "gridmeter-demo", CONF_BASE_URL: url},
+        data={
+            "provider": "datadis",
+            "username": "12345678Z",
+            "password": "gridmeter-demo",
+            CONF_BASE_URL: url,
+        },
     )
     entry.add_to_hass(hass)
     extra: dict[str, float] = {}
@@ -63,11 +71,11 @@ async def test_backfill_and_steady_state(
         await hass.async_block_till_done(wait_background_tasks=True)
         await async_wait_recording_done(hass)
     sync = entry.runtime_data.sync
-    extra["rows_written"] = sync.last_run.rows_written  # type: ignore[attr-defined]
+    extra["rows_written"] = sync.last_run.rows_written
     log = await hass.async_add_executor_job(requests, url)
     extra["backfill_requests_per_supply"] = _private(log) / supplies
     extra["backfill_public_requests_per_supply"] = (len(log) - _private(log)) / supplies
-    assert sync.last_run.failed_months == {}  # type: ignore[attr-defined]
+    assert sync.last_run.failed_months == {}
 
     for _ in range(STEADY_DAYS):
         target = (dt_util.utcnow() + timedelta(days=1)).replace(hour=10, minute=0)
@@ -99,7 +107,9 @@ def test_report() -> None:
             "runs": len(samples),
             "seconds": round(median([s.seconds for s in samples]), 2),
             "peak_python_mib": round(median([s.peak_mib for s in samples]), 1),
-            "longest_loop_stall_ms": round(median([s.loop_stall_ms for s in samples]), 1),
+            "longest_loop_stall_ms": round(
+                median([s.loop_stall_ms for s in samples]), 1
+            ),
             "rows_written": median([s.extra["rows_written"] for s in samples]),
             "backfill_requests_per_supply": median(
                 [s.extra["backfill_requests_per_supply"] for s in samples]
@@ -111,7 +121,8 @@ def test_report() -> None:
                 [s.extra["backfill_public_requests_per_supply"] for s in samples]
             ),
             "daily_public_requests_per_supply": round(
-                median([s.extra["daily_public_requests_per_supply"] for s in samples]), 2
+                median([s.extra["daily_public_requests_per_supply"] for s in samples]),
+                2,
             ),
         }
         table[str(supplies)]["rows_per_second"] = round(
@@ -123,7 +134,9 @@ def test_report() -> None:
             for key in ("seconds", "peak_python_mib", "rows_written")
             if table["1"][key]
         }
-    path = save("datadis", {"now": NOW.isoformat(), "repeats": REPEATS, "results": table})
+    path = save(
+        "datadis", {"now": NOW.isoformat(), "repeats": REPEATS, "results": table}
+    )
     print(f"\n{path}:")
     for key, row in table.items():
         print(key, row)

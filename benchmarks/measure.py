@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
@@ -11,7 +12,6 @@ import resource
 import statistics
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -37,10 +37,8 @@ class LoopWatch:
     async def stop(self) -> None:
         assert self._task is not None
         self._task.cancel()
-        try:
+        with suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
 
 
 @dataclass

@@ -22,7 +22,7 @@ from simulator.datadis.data import DatadisData
 from simulator.datadis.households import HOUSEHOLDS, DemoAccount, make_cups
 
 USERNAME = "12345678Z"
-PASSWORD = "gridmeter-demo"
+PASSWORD = "gridmeter-demo"  # noqa: S105 - the simulator's demo account
 
 
 def build(supplies: int) -> DatadisSimulator:
@@ -64,7 +64,7 @@ def serve(supplies: int) -> tuple[BaseProcess, str]:
 
 def _call(url: str, data: dict[str, object] | None = None) -> object:
     body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - our own simulator URL
         url, data=body, headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310

@@ -60,7 +60,7 @@ _SUM_DIGITS: Final = 6
 _ANCHOR_LOOKBACK: Final = timedelta(days=7)
 _OLDEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _SYNC_TIMEOUT: Final = 120.0
-_WRITE_SLICE: Final = 2000
+_WRITE_SLICE: Final = 500
 # Sums are rounded to 1e-6 at each step; anything beyond is a broken chain.
 _SUM_TOLERANCE: Final = 1e-5
 # Registers that are also split by tariff period.
