@@ -1,6 +1,8 @@
 """Run a provider simulator from the command line.
 
     python -m simulator datadis [--host 127.0.0.1] [--port 8971] [--latency S]
+    python -m simulator switchgrid [--host 127.0.0.1] [--port 8972] [--latency S]
+    python -m simulator digiwatt [--host 127.0.0.1] [--port 8973] [--latency S]
 
 Each provider is a subcommand registered in :data:`PROVIDERS`; adding one
 (``switchgrid``, ``digiwatt``) means adding an entry whose factory builds the
@@ -54,11 +56,33 @@ def _datadis(_args: argparse.Namespace) -> Simulated:
     return DatadisSimulator()
 
 
+def _switchgrid(_args: argparse.Namespace) -> Simulated:
+    from simulator.switchgrid import SwitchgridSimulator
+
+    return SwitchgridSimulator()
+
+
+def _digiwatt(_args: argparse.Namespace) -> Simulated:
+    from simulator.digiwatt import DigiwattSimulator
+
+    return DigiwattSimulator()
+
+
 PROVIDERS: dict[str, Provider] = {
     "datadis": Provider(
         help="Datadis (Spain): private API, public search, 24 h rule",
         default_port=8971,
         factory=_datadis,
+    ),
+    "switchgrid": Provider(
+        help="Switchgrid (France, Enedis v2): consent, orders, load curves",
+        default_port=8972,
+        factory=_switchgrid,
+    ),
+    "digiwatt": Provider(
+        help="Digiwatt (Italy): OAuth2, users, onboarding, appliances, greenness",
+        default_port=8973,
+        factory=_digiwatt,
     ),
 }
 

@@ -57,7 +57,7 @@ async def start_datadis(hass: HomeAssistant) -> str:
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["datadis"]
+    assert result["menu_options"] == ["datadis", "switchgrid", "digiwatt"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "datadis"}
     )

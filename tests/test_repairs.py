@@ -11,8 +11,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.gridmeter.const import DOMAIN
+from custom_components.gridmeter.issues import power_advice, suggest_power
 from custom_components.gridmeter.providers.models import Contract, PowerPeak
-from custom_components.gridmeter.repairs import power_advice, suggest_power
 
 from .conftest import NOW, setup_entry, short_history
 from .datadis_sim import FLAT, HEAT_PUMP, RunningSim

@@ -6,18 +6,21 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from .const import DOMAIN
+from .const import CONF_PROVIDER, DOMAIN, PROVIDER_DIGIWATT, PROVIDER_SWITCHGRID
 from .coordinator import (
     GridMeterConfigEntry,
     GridMeterCoordinator,
     GridMeterRuntimeData,
 )
 from .entity import device_identifier
-from .repairs import async_update_issues
+from .issues import async_update_issues
+from .notify import async_notify
 from .storage import account_store
 from .sync import create_sync
+from .sync.digiwatt import DigiwattSync, LivePowerCoordinator, async_delete_user
+from .sync.switchgrid import async_register_webhook, async_revoke_consent
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> bool:
@@ -25,7 +28,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) ->
     sync = create_sync(hass, entry)
     coordinator = GridMeterCoordinator(hass, entry, sync)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = GridMeterRuntimeData(coordinator=coordinator, sync=sync)
+    live = None
+    if isinstance(sync, DigiwattSync):
+        live = LivePowerCoordinator(hass, entry, sync.client)
+        await live.async_config_entry_first_refresh()
+    entry.runtime_data = GridMeterRuntimeData(
+        coordinator=coordinator, sync=sync, live=live
+    )
 
     @callback
     def _after_update() -> None:
@@ -34,6 +43,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) ->
 
     entry.async_on_unload(coordinator.async_add_listener(_after_update))
     _after_update()
+    if entry.data[CONF_PROVIDER] == PROVIDER_SWITCHGRID:
+        entry.async_on_unload(async_register_webhook(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_create_background_task(
         hass, coordinator.async_start(), f"{DOMAIN} first sync"
@@ -47,11 +58,28 @@ async def async_unload_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> None:
-    """Forget the account's stored state (ledger, token, progress)."""
+    """Forget the account's stored state; withdraw what the provider keeps.
+
+    A Switchgrid consent is revoked and a Digiwatt user deleted, and a
+    notification says whether it worked.
+    """
+    provider = entry.data[CONF_PROVIDER]
     if entry.unique_id is not None:
-        await account_store(
-            hass, entry.data["provider"], entry.unique_id
-        ).async_remove()
+        await account_store(hass, provider, entry.unique_id).async_remove()
+    if provider == PROVIDER_SWITCHGRID:
+        revoked = await async_revoke_consent(hass, entry)
+        await async_notify(
+            hass,
+            "consent_revoked" if revoked else "consent_not_revoked",
+            {"entry": entry.title},
+        )
+    elif provider == PROVIDER_DIGIWATT:
+        deleted = await async_delete_user(hass, entry)
+        await async_notify(
+            hass,
+            "user_deleted" if deleted else "user_not_deleted",
+            {"entry": entry.title},
+        )
 
 
 async def async_remove_config_entry_device(

@@ -16,11 +16,39 @@ CONF_REFRESH_TIME: Final = "refresh_time"
 CONF_SUPPLIES: Final = "supplies"
 
 PROVIDER_DATADIS: Final = "datadis"
+PROVIDER_SWITCHGRID: Final = "switchgrid"
+PROVIDER_DIGIWATT: Final = "digiwatt"
+
+# Digiwatt entries
+CONF_CLIENT_ID: Final = "client_id"
+CONF_CLIENT_SECRET: Final = "client_secret"  # noqa: S105 - a key name
+CONF_POD: Final = "pod"
+CONF_ACCOUNT_NUMBER: Final = "account_number"
+CONF_COMPANY_CODE: Final = "company_code"
+CONF_HOUSEHOLD: Final = "household"
+CONF_PROVINCE: Final = "province"
+CONF_INSIGHTS_PERIOD: Final = "insights_period"
+CONF_LIVE_INTERVAL: Final = "live_interval"
+
+# Switchgrid entries
+CONF_API_TOKEN: Final = "api_token"  # noqa: S105 - a key name
+CONF_TEST_ENV: Final = "test_env"
+CONF_PRM: Final = "prm"
+CONF_ASK_ID: Final = "ask_id"
+CONF_CONSENT_ID: Final = "consent_id"
+CONF_INJECTION: Final = "injection"
+CONF_ADDRESS_LINES: Final = "address_lines"
+CONF_HOLDER: Final = "holder"
+CONF_SIGNER: Final = "signer"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_OFF_PEAK: Final = "off_peak_hours"
 
 # Datadis publishes yesterday's data overnight; read it after the morning
 # publication, at a minute of 06:30-07:29 that is fixed per installation so
 # that GridMeter users do not all call at once.
 DEFAULT_REFRESH_TIME: Final = time(6, 30)
+# Enedis publishes yesterday's data around 08:00 Paris time.
+SWITCHGRID_REFRESH_TIME: Final = time(8, 30)
 REFRESH_JITTER: Final = timedelta(minutes=59)
 # After a failed sync, try again this much later (what was already asked is
 # never re-sent within 24 h: the query ledger answers for it).

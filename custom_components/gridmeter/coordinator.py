@@ -23,14 +23,16 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER, RETRY_DELAY
 from .data import GridMeterData, ProviderSync
+from .issues import async_set_access_revoked, async_set_consent_issue
 from .providers.errors import (
     AuthError,
+    ConsentRevoked,
     NotAuthorized,
     ProviderError,
     RateLimited,
     redact,
 )
-from .repairs import async_set_access_revoked
+from .providers.models import LivePower
 
 
 @dataclass(slots=True)
@@ -39,6 +41,8 @@ class GridMeterRuntimeData:
 
     coordinator: GridMeterCoordinator
     sync: ProviderSync
+    live: DataUpdateCoordinator[LivePower] | None = None
+    """Realtime load, for providers that have one (Digiwatt)."""
 
 
 type GridMeterConfigEntry = ConfigEntry[GridMeterRuntimeData]
@@ -88,6 +92,11 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
+        except ConsentRevoked as err:
+            async_set_consent_issue(self.hass, self.config_entry, True)
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="consent_invalid"
+            ) from err
         except NotAuthorized as err:
             async_set_access_revoked(self.hass, self.config_entry, True)
             if not initial:
@@ -112,6 +121,7 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
                 translation_placeholders={"error": redact(str(err))},
             ) from err
         async_set_access_revoked(self.hass, self.config_entry, False)
+        async_set_consent_issue(self.hass, self.config_entry, False)
         retry_at = result.retry_at
         if not initial:
             next_regular = self.sync.next_run(now)

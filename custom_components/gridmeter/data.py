@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from .providers.models import AreaAverage, Contract, EnergyKind, MeterPoint, PowerPeak
+from .providers.models import (
+    AreaAverage,
+    Contract,
+    EnergyKind,
+    GreenWindow,
+    MeterPoint,
+    PowerPeak,
+)
+from .tariffs import TariffCalendar
 
 
 class ConnectionStatus(StrEnum):
@@ -31,6 +40,32 @@ class EnergyTotals:
     latest_day_date: date | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Insights:
+    """Consumption analytics some providers compute (Digiwatt)."""
+
+    period: str
+    """The period the appliance and total figures cover (e.g. this-month)."""
+    appliances: Mapping[str, float] = field(default_factory=dict)
+    """Energy (kWh) by appliance over `period`."""
+    appliance_shares: Mapping[str, float] = field(default_factory=dict)
+    """Share of the total (0-1) by appliance over `period`."""
+    total_kwh: float | None = None
+    previous_kwh: float | None = None
+    change_ratio: float | None = None
+    similar_min_kwh: float | None = None
+    similar_max_kwh: float | None = None
+    you_kwh: float | None = None
+    habits: Mapping[str, float] = field(default_factory=dict)
+    """Share of energy (0-1) by time of day and day type."""
+    saving_kwh: float | None = None
+    saving_euro: float | None = None
+    energy_30d_kwh: float | None = None
+    cost_30d_euro: float | None = None
+    bands_12m_kwh: Mapping[str, float] = field(default_factory=dict)
+    """Energy (kWh) of the last 12 months by tariff band (f1, f2, f3)."""
+
+
 @dataclass(slots=True, kw_only=True)
 class MeterData:
     """Everything the entities of one supply point show."""
@@ -48,6 +83,13 @@ class MeterData:
     """How many of the last 12 months have peak data (to judge the contract)."""
     area_average: AreaAverage | None = None
     status: ConnectionStatus = ConnectionStatus.WAITING_FOR_DATA
+    calendar: TariffCalendar | None = None
+    """Tariff-period calendar of the supply (P1-P3, HP/HC, F1-F3), if any."""
+    consent_expires: datetime | None = None
+    """When the data-sharing consent ends (providers that need one)."""
+    green_windows: tuple[GreenWindow, ...] | None = None
+    """Green windows (None: the supply has no source of them)."""
+    insights: Insights | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import GridMeterCoordinator
 from .data import MeterData
-from .providers.models import MeterPoint
+from .green import next_boundary
+from .providers.models import GreenWindow, MeterPoint
 
 MANUFACTURERS = {
     "datadis": "Datadis",
@@ -69,3 +75,51 @@ class GridMeterEntity(CoordinatorEntity[GridMeterCoordinator]):
     def available(self) -> bool:
         """Unavailable when the sync failed or the supply point disappeared."""
         return super().available and self.meter is not None
+
+
+class GreenWindowEntity(GridMeterEntity):
+    """An entity whose state changes at green-window boundaries.
+
+    It re-arms one timer for the next window start or end, so its state
+    flips exactly there, without polling and without waiting for data.
+    """
+
+    _unsub_boundary: CALLBACK_TYPE | None = None
+
+    @property
+    def windows(self) -> tuple[GreenWindow, ...]:
+        """The supply's green windows (empty when none)."""
+        meter = self.meter
+        return (meter.green_windows or ()) if meter else ()
+
+    async def async_added_to_hass(self) -> None:
+        """Start following the window boundaries."""
+        await super().async_added_to_hass()
+        self._async_arm_boundary()
+        self.async_on_remove(self._async_cancel_boundary)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Re-arm the boundary timer for new windows, then write the state."""
+        self._async_arm_boundary()
+        super()._handle_coordinator_update()
+
+    @callback
+    def _async_cancel_boundary(self) -> None:
+        if self._unsub_boundary is not None:
+            self._unsub_boundary()
+            self._unsub_boundary = None
+
+    @callback
+    def _async_arm_boundary(self) -> None:
+        self._async_cancel_boundary()
+        if (when := next_boundary(self.windows, dt_util.utcnow())) is not None:
+            self._unsub_boundary = async_track_point_in_utc_time(
+                self.hass, self._async_at_boundary, when
+            )
+
+    @callback
+    def _async_at_boundary(self, _now: datetime) -> None:
+        self._unsub_boundary = None
+        self.async_write_ha_state()
+        self._async_arm_boundary()

@@ -1,135 +1,101 @@
-"""Repair issues: when the user has to act on a supply point."""
+"""Repair flows: what the user can fix from Settings → Repairs.
+
+An expired or revoked Switchgrid consent is fixed by signing a new one.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-import math
-from typing import TYPE_CHECKING
-
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
-
-from .const import (
-    DOMAIN,
-    POWER_OVERSIZED_RATIO,
-    POWER_UNDERSIZED_RATIO,
-    STANDARD_POWERS_KW,
+from homeassistant.components.repairs import (
+    ConfirmRepairFlow,
+    RepairsFlow,
+    RepairsFlowResult,
 )
-from .data import ConnectionStatus, MeterData
+from homeassistant.core import HomeAssistant
 
-if TYPE_CHECKING:
-    from .coordinator import GridMeterConfigEntry
-
-# Suggest a contracted power with this headroom above the measured peak.
-POWER_HEADROOM = 1.15
-# Peaks of at least this many distinct months are needed before judging.
-MIN_PEAK_MONTHS = 6
-
-
-def _issue_id(kind: str, entry: GridMeterConfigEntry, meter_id: str) -> str:
-    return f"{kind}_{entry.entry_id}_{meter_id}".lower()
+from .const import CONF_ASK_ID, CONF_CONSENT_ID, CONF_INJECTION, CONF_PRM, CONF_SIGNER
+from .coordinator import GridMeterConfigEntry
+from .flow_switchgrid import ADDRESS_CHECK_TIMEOUT, async_poll_ask
+from .providers.errors import ProviderError
+from .providers.switchgrid import Ask, AskStatus, Signer
+from .sync.switchgrid import switchgrid_client
 
 
-def suggest_power(peak_kw: float) -> float:
-    """Smallest standard contractable power with headroom over the peak."""
-    wanted = peak_kw * POWER_HEADROOM
-    for power in STANDARD_POWERS_KW:
-        if power >= wanted:
-            return power
-    return math.ceil(wanted * 10) / 10
+class ConsentRepairFlow(RepairsFlow):
+    """Sign a new consent for an entry whose consent expired or was revoked."""
+
+    def __init__(self, entry: GridMeterConfigEntry) -> None:
+        """Remember the entry whose consent is renewed."""
+        self._entry = entry
+        self._ask: Ask | None = None
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Start with the signing step."""
+        return await self.async_step_sign()
+
+    async def async_step_sign(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Show the signing link; on submit, check the signature."""
+        entry = self._entry
+        client = switchgrid_client(self.hass, entry.data)
+        errors: dict[str, str] = {}
+        try:
+            if self._ask is None:
+                signer = entry.data[CONF_SIGNER]
+                ask = await client.async_create_ask(
+                    [entry.data["contract_id"]],
+                    Signer(
+                        first_name=signer["first_name"],
+                        last_name=signer["last_name"],
+                        email=signer["email"],
+                        phone=signer["phone"],
+                        genre=signer["genre"],
+                    ),
+                    injection=bool(entry.data.get(CONF_INJECTION)),
+                )
+                self._ask = await async_poll_ask(
+                    client, ask.id, timeout=ADDRESS_CHECK_TIMEOUT
+                )
+            elif user_input is not None:
+                self._ask = await client.async_get_ask(self._ask.id)
+                if self._ask.status is AskStatus.ACCEPTED:
+                    return self._async_done(entry, self._ask)
+                errors["base"] = "consent_not_signed"
+        except (ProviderError, TimeoutError):
+            errors["base"] = "cannot_connect"
+        if self._ask is not None and self._ask.status is AskStatus.ADDRESS_CHECK_FAILED:
+            return self.async_abort(reason="address_check_failed")
+        return self.async_show_form(
+            step_id="sign",
+            errors=errors,
+            description_placeholders={
+                "entry": entry.title,
+                "url": (self._ask.user_url if self._ask else None) or "-",
+            },
+        )
+
+    def _async_done(self, entry: GridMeterConfigEntry, ask: Ask) -> RepairsFlowResult:
+        prm = entry.data[CONF_PRM]
+        self.hass.config_entries.async_update_entry(
+            entry,
+            data={
+                **entry.data,
+                CONF_ASK_ID: ask.id,
+                CONF_CONSENT_ID: ask.consent_ids.get(prm, ask.id),
+            },
+        )
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_create_entry(data={})
 
 
-def power_advice(meter: MeterData, peak_months: int) -> float | None:
-    """Return a better contracted power, or None when the current one fits."""
-    contract, peak = meter.contract, meter.year_peak
-    if contract is None or peak is None or not contract.contracted_power_kw:
-        return None
-    if peak_months < MIN_PEAK_MONTHS:
-        return None
-    contracted = max(contract.contracted_power_kw)
-    ratio = peak.kw / contracted
-    if POWER_OVERSIZED_RATIO <= ratio <= POWER_UNDERSIZED_RATIO:
-        return None
-    suggestion = suggest_power(peak.kw)
-    return None if math.isclose(suggestion, contracted) else suggestion
-
-
-@callback
-def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> None:
-    """Raise or clear the issues of every supply point of an entry."""
-    data = entry.runtime_data.coordinator.data
-    now = dt_util.utcnow()
-    # Issues of supply points that are gone go with them.
-    prefix_ids = {
-        _issue_id(kind, entry, meter_id)
-        for meter_id in data.meters
-        for kind in ("no_recent_data", "contracted_power")
-    }
-    marker = f"_{entry.entry_id}_".lower()
-    for domain, issue_id in list(ir.async_get(hass).issues):
-        if domain == DOMAIN and marker in issue_id and issue_id not in prefix_ids:
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
-    for meter_id, meter in data.meters.items():
-        name = meter.point.address or meter.point.meter_id
-        stale_id = _issue_id("no_recent_data", entry, meter_id)
-        if meter.status is ConnectionStatus.DISCONNECTED and meter.latest_data:
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                stale_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="no_recent_data",
-                translation_placeholders={
-                    "meter": name,
-                    "days": str((now - meter.latest_data) // timedelta(days=1)),
-                    "latest": dt_util.as_local(meter.latest_data).date().isoformat(),
-                },
-            )
-        else:
-            ir.async_delete_issue(hass, DOMAIN, stale_id)
-
-        power_id = _issue_id("contracted_power", entry, meter_id)
-        suggestion = power_advice(meter, meter.peak_months)
-        if suggestion is not None and meter.contract and meter.year_peak:
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                power_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=(
-                    "contracted_power_too_high"
-                    if suggestion < max(meter.contract.contracted_power_kw)
-                    else "contracted_power_too_low"
-                ),
-                translation_placeholders={
-                    "meter": name,
-                    "contracted": f"{max(meter.contract.contracted_power_kw):g}",
-                    "peak": f"{meter.year_peak.kw:g}",
-                    "suggested": f"{suggestion:g}",
-                },
-            )
-        else:
-            ir.async_delete_issue(hass, DOMAIN, power_id)
-
-
-@callback
-def async_set_access_revoked(
-    hass: HomeAssistant, entry: GridMeterConfigEntry, revoked: bool
-) -> None:
-    """Raise (or clear) the issue of an authorisation that no longer holds."""
-    issue_id = f"access_revoked_{entry.entry_id}".lower()
-    if not revoked:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="access_revoked",
-        translation_placeholders={"entry": entry.title},
-    )
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """Create the fix flow of a fixable issue (only the consent one is)."""
+    entry_id = str((data or {}).get("entry_id"))
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None:
+        return ConfirmRepairFlow()
+    return ConsentRepairFlow(entry)

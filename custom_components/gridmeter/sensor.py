@@ -11,20 +11,33 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfApparentPower,
+    UnitOfEnergy,
+    UnitOfPower,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 from homeassistant.util import dt as dt_util
 
-from .const import PROVIDER_DATADIS
+from .const import PROVIDER_DATADIS, PROVIDER_DIGIWATT, PROVIDER_SWITCHGRID
 from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
-from .data import ConnectionStatus, EnergyTotals, MeterData
-from .entity import GridMeterEntity
-from .providers.models import EnergyKind
-from .tariffs import spain_20td_for
+from .data import ConnectionStatus, EnergyTotals, Insights, MeterData
+from .entity import GreenWindowEntity, GridMeterEntity, device_info
+from .green import current_window, next_window
+from .providers.digiwatt import Appliance
+from .providers.models import EnergyKind, GreenWindow, LivePower
+from .tariffs import FranceHPHC
 
 PARALLEL_UPDATES = 0
 
@@ -83,6 +96,17 @@ def _contracted(index: int) -> Callable[[MeterData], float | None]:
     return value
 
 
+def _off_peak_text(meter: MeterData) -> str | None:
+    """Off-peak ranges as `22:30-06:30` (several joined by commas); None for BASE."""
+    calendar = meter.calendar
+    if not isinstance(calendar, FranceHPHC):
+        return None
+    return ", ".join(
+        f"{start.strftime('%H:%M')}-{end.strftime('%H:%M')}"
+        for start, end in calendar.off_peak
+    )
+
+
 SENSORS: tuple[GridMeterSensorDescription, ...] = (
     *_energy_descriptions(EnergyKind.CONSUMPTION),
     *_energy_descriptions(EnergyKind.RETURN),
@@ -118,6 +142,43 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=2,
         value_fn=_contracted(0),
+        exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
+    ),
+    GridMeterSensorDescription(
+        key="subscribed_power",
+        translation_key="subscribed_power",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        native_unit_of_measurement=UnitOfApparentPower.KILO_VOLT_AMPERE,
+        suggested_display_precision=0,
+        # Enedis subscribes power in kVA.
+        value_fn=_contracted(0),
+        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+    ),
+    GridMeterSensorDescription(
+        key="tariff_option",
+        translation_key="tariff_option",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda meter: (
+            (meter.contract.tariff_name or meter.contract.tariff_code)
+            if meter.contract
+            else None
+        ),
+        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+    ),
+    GridMeterSensorDescription(
+        key="off_peak_hours",
+        translation_key="off_peak_hours",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda meter: _off_peak_text(meter),
+        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+    ),
+    GridMeterSensorDescription(
+        key="consent_expiry",
+        translation_key="consent_expiry",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda meter: meter.consent_expires,
+        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
     ),
     GridMeterSensorDescription(
         key="contracted_power_p2",
@@ -161,11 +222,216 @@ TARIFF_PERIOD_SENSOR = GridMeterSensorDescription(
     key="tariff_period",
     translation_key="tariff_period",
     device_class=SensorDeviceClass.ENUM,
-    options=["p1", "p2", "p3"],
-    value_fn=lambda meter: spain_20td_for(
-        meter.point.region_code, meter.point.timezone
-    ).period_at(dt_util.utcnow()),
-    exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
+    value_fn=lambda meter: (
+        meter.calendar.period_at(dt_util.utcnow()) if meter.calendar else None
+    ),
+    exists_fn=lambda meter: meter.calendar is not None,
+)
+
+
+def _insight(
+    pick: Callable[[Insights], float | None],
+) -> Callable[[MeterData], float | None]:
+    return lambda meter: pick(meter.insights) if meter.insights else None
+
+
+def _pct(value: float | None) -> float | None:
+    return round(value * 100, 1) if value is not None else None
+
+
+def _habit(part: str) -> Callable[[Insights], float | None]:
+    return lambda insights: _pct(insights.habits.get(part))
+
+
+def _band(band: str) -> Callable[[Insights], float | None]:
+    return lambda insights: insights.bands_12m_kwh.get(band)
+
+
+def _has_insights(meter: MeterData) -> bool:
+    return meter.point.provider == PROVIDER_DIGIWATT
+
+
+INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
+    GridMeterSensorDescription(
+        key="period_consumption",
+        translation_key="period_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_insight(lambda i: i.total_kwh),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="period_change",
+        translation_key="period_change",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=_insight(lambda i: _pct(i.change_ratio)),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="similar_homes_min",
+        translation_key="similar_homes_min",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=_insight(lambda i: i.similar_min_kwh),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="similar_homes_max",
+        translation_key="similar_homes_max",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=_insight(lambda i: i.similar_max_kwh),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="similar_homes_you",
+        translation_key="similar_homes_you",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_insight(lambda i: i.you_kwh),
+        exists_fn=_has_insights,
+    ),
+    *(
+        GridMeterSensorDescription(
+            key=f"habit_{part}",
+            translation_key=f"habit_{part}",
+            native_unit_of_measurement=PERCENTAGE,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+            value_fn=_insight(_habit(part)),
+            exists_fn=_has_insights,
+        )
+        for part in ("night", "morning", "afternoon", "evening")
+    ),
+    GridMeterSensorDescription(
+        key="saving_30d_energy",
+        translation_key="saving_30d_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_insight(lambda i: i.saving_kwh),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="saving_30d_cost",
+        translation_key="saving_30d_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=_insight(lambda i: i.saving_euro),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="energy_30d",
+        translation_key="energy_30d",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=_insight(lambda i: i.energy_30d_kwh),
+        exists_fn=_has_insights,
+    ),
+    GridMeterSensorDescription(
+        key="cost_30d",
+        translation_key="cost_30d",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        entity_registry_enabled_default=False,
+        value_fn=_insight(lambda i: i.cost_30d_euro),
+        exists_fn=_has_insights,
+    ),
+    *(
+        GridMeterSensorDescription(
+            key=f"band_{band}_12m",
+            translation_key=f"band_{band}_12m",
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            suggested_display_precision=0,
+            value_fn=_insight(_band(band)),
+            exists_fn=_has_insights,
+        )
+        for band in ("f1", "f2", "f3")
+    ),
+)
+
+
+def appliance_descriptions(name: str) -> tuple[GridMeterSensorDescription, ...]:
+    """Energy and share of one appliance over the chosen period."""
+    known = name if name in APPLIANCE_KEYS else "other"
+    return (
+        GridMeterSensorDescription(
+            key=f"appliance_{name}_energy",
+            translation_key=f"appliance_{known}_energy",
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            suggested_display_precision=2,
+            value_fn=_insight(lambda i: i.appliances.get(name)),
+        ),
+        GridMeterSensorDescription(
+            key=f"appliance_{name}_share",
+            translation_key=f"appliance_{known}_share",
+            native_unit_of_measurement=PERCENTAGE,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+            value_fn=_insight(lambda i: _pct(i.appliance_shares.get(name))),
+        ),
+    )
+
+
+APPLIANCE_KEYS = frozenset(a.value for a in Appliance)
+
+LIVE_POWER = SensorEntityDescription(
+    key="live_power",
+    translation_key="live_power",
+    device_class=SensorDeviceClass.POWER,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    suggested_display_precision=0,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GreenWindowSensorDescription(SensorEntityDescription):
+    """A sensor computed from the green windows at the current instant."""
+
+    window_fn: Callable[[tuple[GreenWindow, ...], datetime], StateType | datetime]
+
+
+def _share(windows: tuple[GreenWindow, ...], now: datetime) -> float | None:
+    window = current_window(windows, now)
+    if window is None or window.renewable_share is None:
+        return None
+    return round(window.renewable_share * 100, 1)
+
+
+GREEN_SENSORS: tuple[GreenWindowSensorDescription, ...] = (
+    GreenWindowSensorDescription(
+        key="next_green_window_start",
+        translation_key="next_green_window_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        window_fn=lambda w, now: (win.start if (win := next_window(w, now)) else None),
+    ),
+    GreenWindowSensorDescription(
+        key="next_green_window_end",
+        translation_key="next_green_window_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        window_fn=lambda w, now: (win.end if (win := next_window(w, now)) else None),
+    ),
+    GreenWindowSensorDescription(
+        key="renewable_share",
+        translation_key="renewable_share",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        window_fn=_share,
+    ),
 )
 
 
@@ -176,6 +442,7 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every supply point, and for new ones as they appear."""
     coordinator = entry.runtime_data.coordinator
+    live = entry.runtime_data.live
     known: set[tuple[str, str]] = set()
 
     @callback
@@ -184,7 +451,7 @@ async def async_setup_entry(
 
         A solar installation's return appears once its first value does.
         """
-        entities: list[GridMeterSensor] = []
+        entities: list[SensorEntity] = []
         for meter_id, meter in coordinator.data.meters.items():
             for description, entity_class in _descriptions():
                 if (meter_id, description.key) in known or not description.exists_fn(
@@ -193,6 +460,22 @@ async def async_setup_entry(
                     continue
                 known.add((meter_id, description.key))
                 entities.append(entity_class(coordinator, meter_id, description))
+            if meter.insights is not None:
+                for appliance in meter.insights.appliances:
+                    for described in appliance_descriptions(appliance):
+                        if (meter_id, described.key) not in known:
+                            known.add((meter_id, described.key))
+                            entities.append(
+                                GridMeterSensor(coordinator, meter_id, described)
+                            )
+            if live is not None and (meter_id, LIVE_POWER.key) not in known:
+                known.add((meter_id, LIVE_POWER.key))
+                entities.append(LivePowerSensor(live, coordinator, meter_id))
+            if meter.green_windows is not None:
+                for green in GREEN_SENSORS:
+                    if (meter_id, green.key) not in known:
+                        known.add((meter_id, green.key))
+                        entities.append(GreenWindowSensor(coordinator, meter_id, green))
         # Forget removed meters so that they come back if they reappear.
         for gone in [k for k in known if k[0] not in coordinator.data.meters]:
             known.discard(gone)
@@ -207,7 +490,7 @@ def _descriptions() -> Iterator[
     tuple[GridMeterSensorDescription, type[GridMeterSensor]]
 ]:
     """Every sensor description with the entity class that shows it."""
-    for description in SENSORS:
+    for description in (*SENSORS, *INSIGHT_SENSORS):
         yield description, GridMeterSensor
     yield STATUS_SENSOR, GridMeterStatusSensor
     yield TARIFF_PERIOD_SENSOR, GridMeterTariffPeriodSensor
@@ -259,6 +542,17 @@ class GridMeterStatusSensor(GridMeterSensor):
 class GridMeterTariffPeriodSensor(GridMeterSensor):
     """The tariff period now: recomputed on the clock, not on data updates."""
 
+    def __init__(
+        self,
+        coordinator: GridMeterCoordinator,
+        meter_id: str,
+        description: GridMeterSensorDescription,
+    ) -> None:
+        """Offer the periods of this supply's calendar as the enum's options."""
+        super().__init__(coordinator, meter_id, description)
+        calendar = coordinator.data.meters[meter_id].calendar
+        self._attr_options = list(calendar.periods) if calendar else []
+
     @override
     async def async_added_to_hass(self) -> None:
         """Re-evaluate on every quarter hour (period edges are on the hour)."""
@@ -277,3 +571,44 @@ class GridMeterTariffPeriodSensor(GridMeterSensor):
     def available(self) -> bool:
         """A calendar needs no provider: available while the meter exists."""
         return self.meter is not None
+
+
+class GreenWindowSensor(GreenWindowEntity, SensorEntity):
+    """Next window start/end and the renewable share now; flip at boundaries."""
+
+    entity_description: GreenWindowSensorDescription
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        """Evaluate the description at the current instant."""
+        return self.entity_description.window_fn(self.windows, dt_util.utcnow())
+
+
+class LivePowerSensor(
+    CoordinatorEntity[DataUpdateCoordinator[LivePower]], SensorEntity
+):
+    """The load right now (W): usable as the Energy dashboard's grid power."""
+
+    _attr_has_entity_name = True
+    entity_description = LIVE_POWER
+
+    def __init__(
+        self,
+        live: DataUpdateCoordinator[LivePower],
+        coordinator: GridMeterCoordinator,
+        meter_id: str,
+    ) -> None:
+        """Attach to the supply point's device; read the realtime coordinator."""
+        super().__init__(live)
+        meter = coordinator.data.meters[meter_id]
+        self._attr_unique_id = (
+            f"{meter.point.provider}_{meter.point.meter_id}_{LIVE_POWER.key}".lower()
+        )
+        self._attr_device_info = device_info(meter)
+
+    @property
+    @override
+    def native_value(self) -> float:
+        """Watts now."""
+        return self.coordinator.data.watts

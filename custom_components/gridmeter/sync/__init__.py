@@ -15,6 +15,9 @@ from ..const import (
     CONF_REFRESH_TIME,
     DEFAULT_REFRESH_TIME,
     PROVIDER_DATADIS,
+    PROVIDER_DIGIWATT,
+    PROVIDER_SWITCHGRID,
+    SWITCHGRID_REFRESH_TIME,
 )
 from ..coordinator import GridMeterConfigEntry
 from ..data import ProviderSync
@@ -23,12 +26,16 @@ from ..providers.models import utc_now
 from ..storage import account_store
 from .common import DailyTimetable
 from .datadis import DatadisSync
+from .digiwatt import DigiwattSync, digiwatt_client
+from .switchgrid import PARIS, SwitchgridSync, switchgrid_client
 
 
 def refresh_time(entry: GridMeterConfigEntry) -> time:
     """Return the daily refresh time the user chose (provider-local)."""
     if raw := entry.options.get(CONF_REFRESH_TIME):
         return time.fromisoformat(raw)
+    if entry.data[CONF_PROVIDER] == PROVIDER_SWITCHGRID:
+        return SWITCHGRID_REFRESH_TIME
     return DEFAULT_REFRESH_TIME
 
 
@@ -54,6 +61,25 @@ def create_sync(hass: HomeAssistant, entry: GridMeterConfigEntry) -> ProviderSyn
             create_datadis_client(hass, dict(entry.data)),
             account_store(hass, provider, entry.unique_id),
             DailyTimetable("Europe/Madrid", refresh_time(entry), seed=entry.entry_id),
+            clock=utc_now,
+        )
+    if provider == PROVIDER_SWITCHGRID:
+        assert entry.unique_id is not None
+        return SwitchgridSync(
+            hass,
+            entry,
+            switchgrid_client(hass, entry.data),
+            account_store(hass, provider, entry.unique_id),
+            DailyTimetable(PARIS, refresh_time(entry), seed=entry.entry_id),
+            clock=utc_now,
+        )
+    if provider == PROVIDER_DIGIWATT:
+        assert entry.unique_id is not None
+        return DigiwattSync(
+            hass,
+            entry,
+            digiwatt_client(hass, entry.data),
+            account_store(hass, provider, entry.unique_id),
             clock=utc_now,
         )
     raise ValueError(f"unknown provider {provider!r}")

@@ -272,6 +272,8 @@ class DatadisSync:
                 await self._async_sync_supplies()
             return SyncResult(data=await self.async_build_data(now))
 
+        # Sign in first (free while the token lives): if Datadis is down, the
+        # whole run fails and entities show it, instead of every month failing.
         await self.client.async_login()
         try:
             await self._async_sync_supplies()
@@ -279,7 +281,8 @@ class DatadisSync:
             if not self.supplies:
                 raise
             _LOGGER.warning(
-                "Datadis supplies unavailable, using the known ones: %s", err
+                "Datadis supplies unavailable, using the known ones: %s",
+                redact(str(err)),
             )
             self._retry_soon(now + RETRY_DELAY)
         for supply in self.included():
@@ -513,6 +516,7 @@ class DatadisSync:
                 year_peak=max(recent, key=lambda p: p.kw) if recent else None,
                 peak_months=len({(p.at.year, p.at.month) for p in recent}),
                 area_average=self.area.get(supply.meter_id),
+                calendar=self.calendar(supply),
                 status=meter_status(latest, now),
             )
         if self.no_supplies or not meters:

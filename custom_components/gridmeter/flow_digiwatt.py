@@ -1,0 +1,334 @@
+"""Config-flow steps of Digiwatt (Italy).
+
+Client credentials and the supply's POD, account number and company code →
+the household questionnaire (house, residents, appliances) → appliance
+quantities → the Digiwatt user is created and onboarded → the entry. The same
+household steps serve the options flow, which re-runs the onboarding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+
+from .const import (
+    CONF_ACCOUNT_NUMBER,
+    CONF_BASE_URL,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_COMPANY_CODE,
+    CONF_HOUSEHOLD,
+    CONF_POD,
+    CONF_PROVIDER,
+    CONF_PROVINCE,
+    LOGGER,
+    PROVIDER_DIGIWATT,
+)
+from .flow_helpers import (
+    PASSWORD,
+    SECTION_ADVANCED,
+    advanced_section,
+    base_url_from,
+    mask,
+    with_base_url,
+)
+from .providers.digiwatt import (
+    DEFAULT_BASE_URL,
+    Appliance,
+    DigiwattClient,
+    Household,
+    HouseType,
+    UserExists,
+)
+from .providers.errors import AuthError, ProviderError, RateLimited, RequestRejected
+from .providers.identifiers import is_valid_pod, normalize_pod
+from .sync.digiwatt import digiwatt_client, household_data
+
+if TYPE_CHECKING:
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+CONF_HOUSE_TYPE: Final = "house_type"
+CONF_SIZE: Final = "size_m2"
+CONF_ADULTS: Final = "adults"
+CONF_CHILDREN: Final = "children"
+CONF_ELDERLIES: Final = "elderlies"
+CONF_APPLIANCES: Final = "appliances"
+
+
+def _count(minimum: int, maximum: int) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+def household_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    """Return the questionnaire: house, residents and appliances."""
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_HOUSE_TYPE,
+                default=defaults.get(CONF_HOUSE_TYPE, HouseType.APARTMENT),
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[t.value for t in HouseType],
+                    translation_key="house_type",
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(CONF_SIZE, default=defaults.get(CONF_SIZE, 80)): _count(
+                10, 2000
+            ),
+            vol.Required(
+                CONF_PROVINCE, default=defaults.get(CONF_PROVINCE, "")
+            ): TextSelector(),
+            vol.Required(CONF_ADULTS, default=defaults.get(CONF_ADULTS, 2)): _count(
+                1, 20
+            ),
+            vol.Required(CONF_CHILDREN, default=defaults.get(CONF_CHILDREN, 0)): _count(
+                0, 20
+            ),
+            vol.Required(
+                CONF_ELDERLIES, default=defaults.get(CONF_ELDERLIES, 0)
+            ): _count(0, 20),
+            vol.Optional(
+                CONF_APPLIANCES, default=list(defaults.get(CONF_APPLIANCES, {}))
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[a.value for a in Appliance],
+                    translation_key="appliance",
+                    multiple=True,
+                )
+            ),
+        }
+    )
+
+
+def quantities_schema(appliances: list[str], defaults: Mapping[str, int]) -> vol.Schema:
+    """How many of each chosen appliance."""
+    return vol.Schema(
+        {
+            vol.Required(name, default=defaults.get(name, 1)): _count(1, 50)
+            for name in appliances
+        }
+    )
+
+
+def build_household(
+    answers: Mapping[str, Any], quantities: Mapping[str, Any]
+) -> tuple[Household | None, dict[str, str]]:
+    """Validate the questionnaire; return the household or field errors."""
+    province = str(answers.get(CONF_PROVINCE, "")).strip().upper()
+    if len(province) != 2 or not province.isalpha():
+        return None, {CONF_PROVINCE: "invalid_province"}
+    try:
+        household = Household(
+            house_type=HouseType(answers[CONF_HOUSE_TYPE]),
+            size_m2=int(answers[CONF_SIZE]),
+            province=province,
+            adults=int(answers[CONF_ADULTS]),
+            children=int(answers[CONF_CHILDREN]),
+            elderlies=int(answers[CONF_ELDERLIES]),
+            appliances={Appliance(k): int(v) for k, v in quantities.items()},
+        )
+    except ValueError:
+        return None, {"base": "invalid_household"}
+    return household, {}
+
+
+async def async_onboard(
+    client: DigiwattClient, data: Mapping[str, Any], household: Household
+) -> dict[str, str]:
+    """Create the Digiwatt user (if needed) and submit the household."""
+    try:
+        try:
+            await client.async_create_user(
+                data[CONF_POD], data[CONF_ACCOUNT_NUMBER], data[CONF_COMPANY_CODE]
+            )
+        except UserExists:
+            # Registered before (this installation or another): just onboard.
+            LOGGER.debug("The Digiwatt user exists already; onboarding it again")
+        await client.async_onboard(data[CONF_ACCOUNT_NUMBER], household)
+    except AuthError:
+        return {"base": "invalid_auth"}
+    except RequestRejected:
+        return {"base": "user_rejected"}
+    except ProviderError as err:
+        LOGGER.debug("Digiwatt onboarding failed: %s", type(err).__name__)
+        return {"base": "cannot_connect"}
+    return {}
+
+
+class DigiwattFlow(ConfigFlow):
+    """The Digiwatt branch of GridMeter's config flow."""
+
+    _dw_data: dict[str, Any]
+    _dw_answers: dict[str, Any]
+
+    async def async_step_digiwatt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the client credentials and the supply's identifiers."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            pod = normalize_pod(user_input[CONF_POD])
+            account = str(user_input[CONF_ACCOUNT_NUMBER]).strip()
+            if not is_valid_pod(pod):
+                errors[CONF_POD] = "invalid_pod"
+            elif not account:
+                errors[CONF_ACCOUNT_NUMBER] = "invalid_account"
+            else:
+                await self.async_set_unique_id(account)
+                self._abort_if_unique_id_configured()
+                data = with_base_url(
+                    {
+                        CONF_PROVIDER: PROVIDER_DIGIWATT,
+                        CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
+                        CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET],
+                        CONF_POD: pod,
+                        CONF_ACCOUNT_NUMBER: account,
+                        CONF_COMPANY_CODE: str(user_input[CONF_COMPANY_CODE]).strip(),
+                    },
+                    base_url_from(user_input),
+                    DEFAULT_BASE_URL,
+                )
+                errors = await self._async_check_digiwatt(data)
+                if not errors:
+                    self._dw_data = data
+                    return await self.async_step_digiwatt_household()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_CLIENT_ID): str,
+                vol.Required(CONF_CLIENT_SECRET): PASSWORD,
+                vol.Required(CONF_POD): str,
+                vol.Required(CONF_ACCOUNT_NUMBER): str,
+                vol.Required(CONF_COMPANY_CODE): str,
+                vol.Required(SECTION_ADVANCED): advanced_section(DEFAULT_BASE_URL),
+            }
+        )
+        return self.async_show_form(
+            step_id="digiwatt",
+            data_schema=self.add_suggested_values_to_schema(
+                schema,
+                {
+                    k: v
+                    for k, v in (user_input or {}).items()
+                    if k != CONF_CLIENT_SECRET
+                },
+            ),
+            errors=errors,
+        )
+
+    async def _async_check_digiwatt(self, data: Mapping[str, Any]) -> dict[str, str]:
+        """Get a token: it proves the client credentials."""
+        try:
+            await digiwatt_client(self.hass, data).async_authenticate(force=True)
+        except AuthError:
+            return {"base": "invalid_auth"}
+        except RateLimited:
+            return {"base": "rate_limited"}
+        except ProviderError as err:
+            LOGGER.debug("Digiwatt check failed: %s", type(err).__name__)
+            return {"base": "cannot_connect"}
+        except Exception:  # noqa: BLE001 - anything else must not crash the flow
+            LOGGER.exception("Unexpected error while checking Digiwatt credentials")
+            return {"base": "unknown"}
+        return {}
+
+    async def async_step_digiwatt_household(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Describe the household once (Digiwatt's questionnaire)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            _household, errors = build_household(user_input, {})
+            if not errors:
+                self._dw_answers = user_input
+                if user_input.get(CONF_APPLIANCES):
+                    return await self.async_step_digiwatt_appliances()
+                return await self._async_finish({})
+        return self.async_show_form(
+            step_id="digiwatt_household",
+            data_schema=household_schema(user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_digiwatt_appliances(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """How many of each appliance."""
+        if user_input is not None:
+            return await self._async_finish(user_input)
+        return self.async_show_form(
+            step_id="digiwatt_appliances",
+            data_schema=quantities_schema(list(self._dw_answers[CONF_APPLIANCES]), {}),
+        )
+
+    async def _async_finish(self, quantities: Mapping[str, Any]) -> ConfigFlowResult:
+        household, errors = build_household(self._dw_answers, quantities)
+        if household is not None:
+            errors = await async_onboard(
+                digiwatt_client(self.hass, self._dw_data), self._dw_data, household
+            )
+            if not errors:
+                return self.async_create_entry(
+                    title=f"Digiwatt {mask(self._dw_data[CONF_POD])}",
+                    data={**self._dw_data, CONF_HOUSEHOLD: household_data(household)},
+                )
+        return self.async_show_form(
+            step_id="digiwatt_household",
+            data_schema=household_schema(self._dw_answers),
+            errors=errors,
+        )
+
+    async def async_digiwatt_credentials(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for new client credentials (and, to reconfigure, the API address)."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else self._get_reconfigure_entry()
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = with_base_url(
+                {
+                    **entry.data,
+                    CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
+                    CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET],
+                },
+                base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
+                DEFAULT_BASE_URL,
+            )
+            errors = await self._async_check_digiwatt(data)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data=data)
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(CONF_CLIENT_ID, default=entry.data[CONF_CLIENT_ID]): str,
+            vol.Required(CONF_CLIENT_SECRET): PASSWORD,
+        }
+        if step_id == "reconfigure":
+            fields[vol.Required(SECTION_ADVANCED)] = advanced_section(
+                entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL)
+            )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=vol.Schema(fields),
+            errors=errors,
+            description_placeholders={"username": mask(entry.data[CONF_POD])},
+        )

@@ -1,0 +1,472 @@
+"""Config-flow steps of Enedis through Switchgrid (France).
+
+API token → contract search (name + address or PRM) → the contract → who
+signs → Switchgrid checks the address → the holder signs the consent on
+Switchgrid's hosted page (an external step; the Ask is polled in the
+background, never blocking) → the entry. When Home Assistant has an external
+HTTPS address, a webhook is prepared and its URL shown for the Switchgrid
+dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+
+from .const import (
+    CONF_ADDRESS_LINES,
+    CONF_API_TOKEN,
+    CONF_ASK_ID,
+    CONF_BASE_URL,
+    CONF_CONSENT_ID,
+    CONF_HOLDER,
+    CONF_INJECTION,
+    CONF_PRM,
+    CONF_PROVIDER,
+    CONF_SIGNER,
+    CONF_TEST_ENV,
+    CONF_WEBHOOK_ID,
+    LOGGER,
+    PROVIDER_SWITCHGRID,
+)
+from .flow_helpers import (
+    EMAIL,
+    PASSWORD,
+    SECTION_ADVANCED,
+    TEL,
+    advanced_section,
+    base_url_from,
+    mask,
+    with_base_url,
+)
+from .providers.errors import AuthError, ProviderError, RateLimited
+from .providers.identifiers import is_valid_prm, normalize_prm
+from .providers.switchgrid import (
+    DEFAULT_BASE_URL,
+    Ask,
+    AskStatus,
+    ContractMatch,
+    Signer,
+    SwitchgridClient,
+)
+from .sync.switchgrid import switchgrid_client
+
+if TYPE_CHECKING:
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+CONF_NAME: Final = "name"
+CONF_ADDRESS: Final = "address"
+CONF_CONTRACT: Final = "contract"
+CONF_FIRST_NAME: Final = "first_name"
+CONF_LAST_NAME: Final = "last_name"
+CONF_EMAIL: Final = "email"
+CONF_PHONE: Final = "phone"
+CONF_GENRE: Final = "genre"
+
+# Switchgrid checks the address with Enedis (seconds); the holder then signs.
+POLL_FIRST: Final = 2.0
+POLL_MAX: Final = 20.0
+ADDRESS_CHECK_TIMEOUT: Final = 300.0
+CONSENT_TIMEOUT: Final = 3600.0
+WAITING: Final = frozenset(
+    {
+        AskStatus.CREATED,
+        AskStatus.PENDING_ADDRESS_CHECK,
+        AskStatus.PREPARING_CONSENT_COLLECTION,
+    }
+)
+
+
+async def async_poll_ask(
+    client: SwitchgridClient,
+    ask_id: str,
+    *,
+    until: frozenset[AskStatus] | None = None,
+    timeout: float,
+) -> Ask:
+    """Poll an Ask with backoff while its status is in `until` (default: waiting)."""
+    waiting = WAITING if until is None else until
+    delay = POLL_FIRST
+    async with asyncio.timeout(timeout):
+        while True:
+            ask = await client.async_get_ask(ask_id)
+            if ask.status not in waiting:
+                return ask
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, POLL_MAX)
+
+
+def external_webhook_url(hass: Any, webhook_id: str) -> str | None:
+    """Return the webhook's public HTTPS URL, when Home Assistant has one."""
+    try:
+        url = webhook.async_generate_url(
+            hass, webhook_id, allow_internal=False, allow_ip=False, prefer_external=True
+        )
+    except NoURLAvailableError:
+        return None
+    return url if url.startswith("https://") else None
+
+
+def _label(match: ContractMatch) -> str:
+    return " — ".join(
+        part
+        for part in (match.holder, ", ".join(match.address), mask(match.prm))
+        if part
+    )
+
+
+class SwitchgridFlow(ConfigFlow):
+    """The Switchgrid branch of GridMeter's config flow."""
+
+    _sg_data: dict[str, Any]
+    _sg_matches: list[ContractMatch]
+    _sg_match: ContractMatch
+    _sg_ask: Ask
+    _sg_check_task: asyncio.Task[Ask] | None = None
+    _sg_consent_task: asyncio.Task[Ask] | None = None
+
+    def _sg_client(self) -> SwitchgridClient:
+        return switchgrid_client(self.hass, self._sg_data)
+
+    async def async_step_switchgrid(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Switchgrid API token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = with_base_url(
+                {
+                    CONF_PROVIDER: PROVIDER_SWITCHGRID,
+                    CONF_API_TOKEN: user_input[CONF_API_TOKEN].strip(),
+                    CONF_TEST_ENV: bool(user_input.get(CONF_TEST_ENV)),
+                },
+                base_url_from(user_input),
+                DEFAULT_BASE_URL,
+            )
+            errors = await self._async_check_token(data)
+            if not errors:
+                self._sg_data = data
+                return await self.async_step_switchgrid_search()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_API_TOKEN): PASSWORD,
+                vol.Optional(CONF_TEST_ENV, default=False): BooleanSelector(),
+                vol.Required(SECTION_ADVANCED): advanced_section(DEFAULT_BASE_URL),
+            }
+        )
+        return self.async_show_form(
+            step_id="switchgrid", data_schema=schema, errors=errors
+        )
+
+    async def _async_check_token(self, data: Mapping[str, Any]) -> dict[str, str]:
+        """Any authenticated call tells whether the token is valid."""
+        try:
+            await switchgrid_client(self.hass, data).async_list_asks()
+        except AuthError:
+            return {"base": "invalid_auth"}
+        except RateLimited:
+            return {"base": "rate_limited"}
+        except ProviderError as err:
+            LOGGER.debug("Switchgrid check failed: %s", type(err).__name__)
+            return {"base": "cannot_connect"}
+        except Exception:  # noqa: BLE001 - anything else must not crash the flow
+            LOGGER.exception("Unexpected error while checking the Switchgrid token")
+            return {"base": "unknown"}
+        return {}
+
+    async def async_step_switchgrid_search(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Find the electricity contract: holder's name and address or PRM."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input.get(CONF_NAME, "")).strip()
+            address = str(user_input.get(CONF_ADDRESS) or "").strip() or None
+            prm = normalize_prm(str(user_input.get(CONF_PRM) or "")) or None
+            if len(name) < 3:
+                errors[CONF_NAME] = "name_too_short"
+            elif not address and not prm:
+                errors["base"] = "address_or_prm"
+            elif prm and not is_valid_prm(prm):
+                errors[CONF_PRM] = "invalid_prm"
+            else:
+                try:
+                    self._sg_matches = await self._sg_client().async_search_contracts(
+                        name, address=address, prm=prm
+                    )
+                except ProviderError as err:
+                    LOGGER.debug("Switchgrid search failed: %s", type(err).__name__)
+                    errors["base"] = "cannot_connect"
+                else:
+                    if not self._sg_matches:
+                        errors["base"] = "contract_not_found"
+                    elif len(self._sg_matches) == 1:
+                        return await self._async_use_contract(self._sg_matches[0])
+                    else:
+                        return await self.async_step_switchgrid_choose()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME): str,
+                vol.Optional(CONF_ADDRESS): str,
+                vol.Optional(CONF_PRM): str,
+            }
+        )
+        return self.async_show_form(
+            step_id="switchgrid_search",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_switchgrid_choose(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Several contracts match: pick one."""
+        if user_input is not None:
+            chosen = next(
+                m for m in self._sg_matches if m.id == user_input[CONF_CONTRACT]
+            )
+            return await self._async_use_contract(chosen)
+        options = [
+            SelectOptionDict(value=match.id, label=_label(match))
+            for match in self._sg_matches
+        ]
+        return self.async_show_form(
+            step_id="switchgrid_choose",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_CONTRACT): SelectSelector(
+                        SelectSelectorConfig(
+                            options=options, mode=SelectSelectorMode.LIST
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def _async_use_contract(self, match: ContractMatch) -> ConfigFlowResult:
+        await self.async_set_unique_id(match.prm)
+        self._abort_if_unique_id_configured()
+        self._sg_match = match
+        return await self.async_step_switchgrid_signer()
+
+    async def async_step_switchgrid_signer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Who signs the consent, and whether the home also injects."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            signer = Signer(
+                first_name=user_input[CONF_FIRST_NAME].strip(),
+                last_name=user_input[CONF_LAST_NAME].strip(),
+                email=user_input[CONF_EMAIL].strip(),
+                phone=user_input[CONF_PHONE].strip(),
+                genre=user_input[CONF_GENRE],
+            )
+            if "@" not in signer.email:
+                errors[CONF_EMAIL] = "invalid_email"
+            else:
+                try:
+                    self._sg_ask = await self._sg_client().async_create_ask(
+                        [self._sg_match.id],
+                        signer,
+                        injection=bool(user_input.get(CONF_INJECTION)),
+                    )
+                except ProviderError as err:
+                    LOGGER.debug("Switchgrid ask failed: %s", type(err).__name__)
+                    errors["base"] = "cannot_connect"
+                else:
+                    self._sg_data[CONF_INJECTION] = bool(user_input.get(CONF_INJECTION))
+                    self._sg_data[CONF_SIGNER] = {
+                        CONF_FIRST_NAME: signer.first_name,
+                        CONF_LAST_NAME: signer.last_name,
+                        CONF_EMAIL: signer.email,
+                        CONF_PHONE: signer.phone,
+                        CONF_GENRE: signer.genre,
+                    }
+                    return await self.async_step_switchgrid_check()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_FIRST_NAME): str,
+                vol.Required(CONF_LAST_NAME): str,
+                vol.Required(CONF_EMAIL): EMAIL,
+                vol.Required(CONF_PHONE): TEL,
+                vol.Required(CONF_GENRE, default="M"): SelectSelector(
+                    SelectSelectorConfig(
+                        options=["M", "F"],
+                        translation_key="genre",
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                vol.Optional(CONF_INJECTION, default=False): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="switchgrid_signer",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders={
+                "holder": self._sg_match.holder,
+                "prm": mask(self._sg_match.prm),
+            },
+        )
+
+    async def async_step_switchgrid_check(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Switchgrid checks the holder's address with Enedis (progress)."""
+        if self._sg_check_task is None:
+            self._sg_check_task = self.hass.async_create_task(
+                async_poll_ask(
+                    self._sg_client(), self._sg_ask.id, timeout=ADDRESS_CHECK_TIMEOUT
+                )
+            )
+        if not self._sg_check_task.done():
+            return self.async_show_progress(
+                step_id="switchgrid_check",
+                progress_action="address_check",
+                progress_task=self._sg_check_task,
+            )
+        try:
+            self._sg_ask = self._sg_check_task.result()
+        except (ProviderError, TimeoutError):
+            return self.async_show_progress_done(next_step_id="switchgrid_unreachable")
+        if (
+            self._sg_ask.status is AskStatus.PENDING_USER_ACTION
+            and self._sg_ask.user_url
+        ):
+            return self.async_show_progress_done(next_step_id="switchgrid_consent")
+        if self._sg_ask.status is AskStatus.ACCEPTED:
+            return self.async_show_progress_done(next_step_id="switchgrid_finish")
+        return self.async_show_progress_done(next_step_id="switchgrid_address_failed")
+
+    async def async_step_switchgrid_consent(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Send the holder to Switchgrid's page and wait for the signature."""
+        if self._sg_consent_task is None:
+            self._sg_consent_task = self.hass.async_create_task(
+                self._async_wait_signed()
+            )
+            return self.async_external_step(
+                step_id="switchgrid_consent", url=self._sg_ask.user_url or ""
+            )
+        if not self._sg_consent_task.done():
+            return self.async_external_step(
+                step_id="switchgrid_consent", url=self._sg_ask.user_url or ""
+            )
+        try:
+            self._sg_ask = self._sg_consent_task.result()
+        except (ProviderError, TimeoutError):
+            return self.async_external_step_done(next_step_id="switchgrid_not_signed")
+        if self._sg_ask.status is AskStatus.ACCEPTED:
+            return self.async_external_step_done(next_step_id="switchgrid_finish")
+        return self.async_external_step_done(next_step_id="switchgrid_not_signed")
+
+    async def _async_wait_signed(self) -> Ask:
+        """Poll the Ask until it is signed (or fails), then resume the flow."""
+        try:
+            return await async_poll_ask(
+                self._sg_client(),
+                self._sg_ask.id,
+                until=frozenset({AskStatus.PENDING_USER_ACTION, *WAITING}),
+                timeout=CONSENT_TIMEOUT,
+            )
+        finally:
+            self.hass.async_create_task(
+                self.hass.config_entries.flow.async_configure(flow_id=self.flow_id)
+            )
+
+    async def async_step_switchgrid_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Create the entry (after showing the webhook URL, when there is one)."""
+        webhook_id = self._sg_data.setdefault(
+            CONF_WEBHOOK_ID, webhook.async_generate_id()
+        )
+        url = external_webhook_url(self.hass, webhook_id)
+        if url is not None and user_input is None:
+            return self.async_show_form(
+                step_id="switchgrid_finish",
+                description_placeholders={"webhook_url": url},
+            )
+        match, ask = self._sg_match, self._sg_ask
+        data = {
+            **self._sg_data,
+            CONF_PRM: match.prm,
+            CONF_ASK_ID: ask.id,
+            CONF_CONSENT_ID: ask.consent_ids.get(match.prm, ask.id),
+            CONF_HOLDER: match.holder,
+            CONF_ADDRESS_LINES: list(match.address),
+            "contract_id": match.id,
+        }
+        return self.async_create_entry(title=f"Enedis {mask(match.prm)}", data=data)
+
+    async def async_step_switchgrid_address_failed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enedis could not match the holder with the address."""
+        return self.async_abort(reason="address_check_failed")
+
+    async def async_step_switchgrid_not_signed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Abort: the consent was not signed in time."""
+        return self.async_abort(reason="consent_not_signed")
+
+    async def async_step_switchgrid_unreachable(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Switchgrid stopped answering during the checks."""
+        return self.async_abort(reason="cannot_connect")
+
+    async def async_switchgrid_token(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for a new API token (reauth), or also the API address (reconfigure)."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else self._get_reconfigure_entry()
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = with_base_url(
+                {**entry.data, CONF_API_TOKEN: user_input[CONF_API_TOKEN].strip()},
+                base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
+                DEFAULT_BASE_URL,
+            )
+            errors = await self._async_check_token(data)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data=data)
+        fields: dict[vol.Marker, Any] = {vol.Required(CONF_API_TOKEN): PASSWORD}
+        if step_id == "reconfigure":
+            fields[vol.Required(SECTION_ADVANCED)] = advanced_section(
+                entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL)
+            )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=vol.Schema(fields),
+            errors=errors,
+            description_placeholders={"username": mask(entry.data[CONF_PRM])},
+        )
+
+    def async_remove(self) -> None:
+        """Stop polling when the user closes the flow."""
+        for task in (self._sg_check_task, self._sg_consent_task):
+            if task is not None and not task.done():
+                task.cancel()
+        super().async_remove()

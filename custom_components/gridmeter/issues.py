@@ -1,0 +1,183 @@
+"""Repair issues: raised and cleared when the user has to act.
+
+The fix flows of the fixable ones are in `repairs.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import math
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    DOMAIN,
+    POWER_OVERSIZED_RATIO,
+    POWER_UNDERSIZED_RATIO,
+    STANDARD_POWERS_KW,
+)
+from .data import ConnectionStatus, MeterData
+
+if TYPE_CHECKING:
+    from .coordinator import GridMeterConfigEntry
+
+# Suggest a contracted power with this headroom above the measured peak.
+POWER_HEADROOM = 1.15
+# Peaks of at least this many distinct months are needed before judging.
+MIN_PEAK_MONTHS = 6
+
+
+def _issue_id(kind: str, entry: GridMeterConfigEntry, meter_id: str) -> str:
+    return f"{kind}_{entry.entry_id}_{meter_id}".lower()
+
+
+def suggest_power(peak_kw: float) -> float:
+    """Smallest standard contractable power with headroom over the peak."""
+    wanted = peak_kw * POWER_HEADROOM
+    for power in STANDARD_POWERS_KW:
+        if power >= wanted:
+            return power
+    return math.ceil(wanted * 10) / 10
+
+
+def power_advice(meter: MeterData, peak_months: int) -> float | None:
+    """Return a better contracted power, or None when the current one fits."""
+    contract, peak = meter.contract, meter.year_peak
+    if contract is None or peak is None or not contract.contracted_power_kw:
+        return None
+    if peak_months < MIN_PEAK_MONTHS:
+        return None
+    contracted = max(contract.contracted_power_kw)
+    ratio = peak.kw / contracted
+    if POWER_OVERSIZED_RATIO <= ratio <= POWER_UNDERSIZED_RATIO:
+        return None
+    suggestion = suggest_power(peak.kw)
+    return None if math.isclose(suggestion, contracted) else suggestion
+
+
+@callback
+def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> None:
+    """Raise or clear the issues of every supply point of an entry."""
+    data = entry.runtime_data.coordinator.data
+    now = dt_util.utcnow()
+    # Issues of supply points that are gone go with them.
+    prefix_ids = {
+        _issue_id(kind, entry, meter_id)
+        for meter_id in data.meters
+        for kind in ("no_recent_data", "contracted_power")
+    }
+    marker = f"_{entry.entry_id}_".lower()
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and marker in issue_id and issue_id not in prefix_ids:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+    for meter_id, meter in data.meters.items():
+        name = meter.point.address or meter.point.meter_id
+        stale_id = _issue_id("no_recent_data", entry, meter_id)
+        if meter.status is ConnectionStatus.DISCONNECTED and meter.latest_data:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                stale_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="no_recent_data",
+                translation_placeholders={
+                    "meter": name,
+                    "days": str((now - meter.latest_data) // timedelta(days=1)),
+                    "latest": dt_util.as_local(meter.latest_data).date().isoformat(),
+                },
+            )
+        else:
+            ir.async_delete_issue(hass, DOMAIN, stale_id)
+
+        power_id = _issue_id("contracted_power", entry, meter_id)
+        suggestion = power_advice(meter, meter.peak_months)
+        if suggestion is not None and meter.contract and meter.year_peak:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                power_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=(
+                    "contracted_power_too_high"
+                    if suggestion < max(meter.contract.contracted_power_kw)
+                    else "contracted_power_too_low"
+                ),
+                translation_placeholders={
+                    "meter": name,
+                    "contracted": f"{max(meter.contract.contracted_power_kw):g}",
+                    "peak": f"{meter.year_peak.kw:g}",
+                    "suggested": f"{suggestion:g}",
+                },
+            )
+        else:
+            ir.async_delete_issue(hass, DOMAIN, power_id)
+
+
+@callback
+def async_set_access_revoked(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, revoked: bool
+) -> None:
+    """Raise (or clear) the issue of an authorisation that no longer holds."""
+    issue_id = f"access_revoked_{entry.entry_id}".lower()
+    if not revoked:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="access_revoked",
+        translation_placeholders={"entry": entry.title},
+    )
+
+
+@callback
+def async_set_load_curve_pending(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, pending: bool
+) -> None:
+    """Tell the user the load curve waits for its activation at Enedis."""
+    issue_id = f"load_curve_pending_{entry.entry_id}".lower()
+    if not pending:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="load_curve_pending",
+        translation_placeholders={"entry": entry.title},
+    )
+
+
+def consent_issue_id(entry: GridMeterConfigEntry) -> str:
+    """Return the id of the expired/revoked consent issue of an entry."""
+    return f"consent_{entry.entry_id}".lower()
+
+
+@callback
+def async_set_consent_issue(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, invalid: bool
+) -> None:
+    """Raise (fixable: sign again) or clear the invalid-consent issue."""
+    if not invalid:
+        ir.async_delete_issue(hass, DOMAIN, consent_issue_id(entry))
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        consent_issue_id(entry),
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="consent_invalid",
+        translation_placeholders={"entry": entry.title},
+        data={"entry_id": entry.entry_id},
+    )

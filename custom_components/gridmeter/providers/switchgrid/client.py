@@ -1,0 +1,629 @@
+"""Async client of Switchgrid's "Enedis Raw Data API" (v2).
+
+The flow is Ask (consent, signed by the holder on a hosted page) → Order
+(data requests under a consent) → poll the Order → read each request's data
+(inline load curve, ``/request/{id}/data`` or the pre-signed ``dataUrl``).
+The v2 API has no webhooks: everything is polled, with backoff.
+
+Takes an injected `aiohttp.ClientSession`, returns typed models and raises
+only the typed errors of `providers.errors`. The API token is sent in the
+``Authorization`` header of API calls only (never to a pre-signed
+``dataUrl``) and never appears in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+import json
+import logging
+from typing import Any, Final, NoReturn
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from ..errors import (
+    AuthError,
+    CannotConnect,
+    ConsentPending,
+    ConsentRevoked,
+    InvalidResponse,
+    NotAuthorized,
+    NotFound,
+    ProviderUnavailable,
+    RateLimited,
+    RequestRejected,
+    RequestTimeout,
+    ServiceNotActivated,
+    redact,
+)
+from ..identifiers import is_valid_prm, normalize_prm
+from ..models import PowerPeak, utc_now
+from .models import (
+    Ask,
+    AskStatus,
+    ContractMatch,
+    LoadCurve,
+    Order,
+    OrderRequest,
+    OrderRequestState,
+    RequestStatus,
+    Signer,
+    SwitchgridContract,
+)
+from .parsing import (
+    parse_ask,
+    parse_ask_page,
+    parse_contract,
+    parse_contract_matches,
+    parse_daily_energy,
+    parse_daily_indexes,
+    parse_daily_max_power,
+    parse_load_curve,
+    parse_order,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://app.switchgrid.tech/enedis/v2"
+DEFAULT_TIMEOUT: Final = 60.0
+TEST_ENV_HEADER: Final = "switchgrid-test-env"
+USER_AGENT: Final = "GridMeter/0.1 (+https://github.com/gridmeter/ha-gridmeter)"
+ASK_PAGE_SIZE: Final = 100
+"""``GET /ask`` allows at most 100 items per page."""
+MAX_ASK_PAGES: Final = 100
+
+LOADCURVE_DIRECTIONS: Final = frozenset({"CONSUMPTION", "INJECTION"})
+RAW_DIRECTIONS: Final = frozenset({"SOUTIRAGE", "INJECTION"})
+DATA_PERIODS: Final = frozenset({"5min", "10min", "15min", "30min", "1h", "1d"})
+_CONSENT_WORDS: Final = ("consent",)
+_GONE_WORDS: Final = ("revok", "révoqu", "revoqu", "expir", "withdrawn", "annul")
+_PENDING_WORDS: Final = ("not accepted", "not signed", "pending", "non sign")
+_SCOPE_WORDS: Final = ("cover", "scope", "périmètre", "perimetre")
+
+
+def _consent_scopes(injection: bool) -> list[dict[str, Any]]:
+    directions = ["SOUTIRAGE", "INJECTION"] if injection else ["SOUTIRAGE"]
+    series = ["CONSUMPTION", "INJECTION"] if injection else ["CONSUMPTION"]
+    return [
+        {"service": "ENEDIS_RAW_API", "id": "DETAILS_CONTRACTUELS"},
+        {
+            "service": "ENEDIS_RAW_API",
+            "id": "CONSUMPTION_DATA",
+            "args": {
+                "types": ["CDC", "PMAX", "IDX", "ENERGIE"],
+                "directions": directions,
+            },
+        },
+        {
+            "id": "ELECTRICITY_TIMESERIES",
+            "args": {"types": ["LOADCURVE"], "directions": series},
+        },
+    ]
+
+
+def _time_param(value: datetime | date) -> str:
+    """Format a since/until value for Switchgrid.
+
+    A date as is (Switchgrid reads it as UTC midnight), an aware datetime in
+    UTC with ``Z``, a naive one as is (read as UTC).
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(microsecond=0).isoformat()
+        return (
+            value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+        )
+    return value.isoformat()
+
+
+def serialize_order_request(request: OrderRequest) -> dict[str, Any]:
+    """Build one ``requests[]`` item of ``POST /order`` (RequestRejected if invalid)."""
+    kind = request.type.strip().upper()
+    if not kind:
+        raise RequestRejected("an order request needs a type")
+    item: dict[str, Any] = {"type": kind}
+    if request.direction is not None:
+        direction = request.direction.strip().upper()
+        allowed = LOADCURVE_DIRECTIONS if kind == "LOADCURVE" else RAW_DIRECTIONS
+        if kind == "C68":
+            allowed = frozenset()
+        if direction not in allowed:
+            raise RequestRejected(
+                f"direction {direction!r} is not valid for {kind} "
+                f"(expected one of: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        item["direction"] = direction
+    if request.prms:
+        item["prms"] = [_checked_prm(prm) for prm in request.prms]
+    if request.since is not None:
+        item["since"] = _time_param(request.since)
+    if request.until is not None:
+        item["until"] = _time_param(request.until)
+    if request.retry_after_activation:
+        item["enedisRetryAfterLoadcurveActivation"] = True
+    return item
+
+
+def _checked_prm(prm: str) -> str:
+    if not is_valid_prm(prm):
+        raise RequestRejected("a PRM is 14 digits")
+    return normalize_prm(prm)
+
+
+def _path_id(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RequestRejected(f"missing {what}")
+    return quote(value.strip(), safe="")
+
+
+def _message(text: str) -> str:
+    """Return the provider's own message when the body is JSON, else the text."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return redact(text)
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail", "errorMessage", "title"):
+            value = body.get(key)
+            if isinstance(value, list):
+                value = "; ".join(str(item) for item in value)
+            if isinstance(value, str) and value.strip():
+                return redact(value)
+    return redact(text)
+
+
+class SwitchgridClient:
+    """One Switchgrid API token."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        test_env: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        """Keep the token; nothing is sent until a call needs it."""
+        self._session = session
+        self._token = token.strip()
+        self._base_url = base_url.rstrip("/")
+        self._test_env = test_env
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._clock = clock
+        self._directions: dict[str, str] = {}
+        self.requests_sent = 0
+
+    @property
+    def request_directions(self) -> dict[str, str]:
+        """Request id → direction learnt from the orders placed (to persist).
+
+        The v2 answers do not echo a request's direction; the client fills
+        ``OrderRequestState.direction`` from what it sent. Save this mapping
+        with the order ids and give it back to `restore_request_directions`
+        after a restart.
+        """
+        return dict(self._directions)
+
+    def restore_request_directions(self, directions: Mapping[str, str] | None) -> None:
+        """Reuse directions saved from `request_directions`."""
+        for request_id, direction in (directions or {}).items():
+            if isinstance(request_id, str) and isinstance(direction, str):
+                self._directions.setdefault(request_id, direction)
+
+    # -- contracts and consent ----------------------------------------------------
+
+    async def async_search_contracts(
+        self, name: str, *, address: str | None = None, prm: str | None = None
+    ) -> list[ContractMatch]:
+        """Find the contracts of a holder by name plus address and/or PRM."""
+        name = " ".join((name or "").split())
+        if len(name) < 3:
+            raise RequestRejected("the holder's name needs at least 3 characters")
+        params = {"name": name}
+        if address and address.strip():
+            params["address"] = " ".join(address.split())
+        if prm is not None and prm.strip():
+            params["prm"] = _checked_prm(prm)
+        if len(params) == 1:
+            raise RequestRejected("search needs an address or a PRM")
+        text = await self._call("GET", "/search_contract", params=params)
+        return _parse(text, parse_contract_matches)
+
+    async def async_create_ask(
+        self,
+        contracts: Sequence[str],
+        signer: Signer,
+        *,
+        injection: bool = True,
+        purposes: Sequence[str] = ("ENERGY_PERFORMANCE_STUDY",),
+        duration: str = "3 years",
+    ) -> Ask:
+        """Ask for consent (WEB_HOSTED): the holder signs at ``Ask.user_url``."""
+        if isinstance(contracts, str) or not contracts:
+            raise RequestRejected("at least one contract id is needed")
+        if not purposes:
+            raise RequestRejected("at least one purpose is needed")
+        if str(signer.genre) not in {"M", "F"}:
+            raise RequestRejected("signer genre must be M or F")
+        body = {
+            "electricityContracts": [str(c).strip() for c in contracts],
+            "signer": {
+                "firstName": signer.first_name,
+                "lastName": signer.last_name,
+                "email": signer.email,
+                "phone": signer.phone,
+                "genre": signer.genre,
+            },
+            "consentCollectionMedium": {"service": "WEB_HOSTED"},
+            "scopesAndPurpose": [
+                {"scopes": _consent_scopes(injection), "purposes": list(purposes)}
+            ],
+            "consentDuration": duration,
+        }
+        return _parse(await self._call("POST", "/ask", json_body=body), parse_ask)
+
+    async def async_get_ask(self, ask_id: str) -> Ask:
+        """Read one Ask (status, consent ids once signed)."""
+        path = f"/ask/{_path_id(ask_id, 'ask id')}"
+        return _parse(await self._call("GET", path), parse_ask)
+
+    async def async_list_asks(
+        self, *, prm: str | None = None, status: Sequence[AskStatus] | None = None
+    ) -> list[Ask]:
+        """List Asks, oldest first, following every page."""
+        params = {"limit": str(ASK_PAGE_SIZE), "orderBy": "createdAt:asc"}
+        if prm is not None:
+            params["prm"] = _checked_prm(prm)
+        if status:
+            params["status"] = ",".join(AskStatus(s).value for s in status)
+        asks: list[Ask] = []
+        for _ in range(MAX_ASK_PAGES):
+            params["skip"] = str(len(asks))
+            text = await self._call("GET", "/ask", params=dict(params))
+            page, total = _parse(text, parse_ask_page)
+            asks.extend(page)
+            if not page or (total is not None and len(asks) >= total):
+                break
+            if total is None and len(page) < ASK_PAGE_SIZE:
+                break
+        return asks
+
+    async def async_delete_ask(self, ask_id: str) -> None:
+        """Cancel an Ask and revoke its consents (NotFound if unknown)."""
+        path = f"/ask/{_path_id(ask_id, 'ask id')}"
+        await self._call("DELETE", path)
+
+    # -- orders -------------------------------------------------------------------
+
+    async def async_create_order(
+        self, consent_id: str, requests: Sequence[OrderRequest]
+    ) -> Order:
+        """Order data under a consent; poll the result with `async_wait_for_order`."""
+        if not requests:
+            raise RequestRejected("an order needs at least one request")
+        _path_id(consent_id, "consent id")
+        items = [serialize_order_request(r) for r in requests]
+        body = {"consentId": consent_id.strip(), "requests": items}
+        text = await self._call("POST", "/order", json_body=body)
+        order = await _parse_off_loop(text, parse_order)
+        self._learn_directions(order, items)
+        return self._with_directions(order)
+
+    async def async_get_order(self, order_id: str) -> Order:
+        """Read an order and its requests (NotFound if unknown)."""
+        path = f"/order/{_path_id(order_id, 'order id')}"
+        order = await _parse_off_loop(await self._call("GET", path), parse_order)
+        return self._with_directions(order)
+
+    def _learn_directions(self, order: Order, sent: list[dict[str, Any]]) -> None:
+        """Remember each request's direction: the v2 answer does not echo it.
+
+        Requests come back in the order they were sent (one per item), or, when
+        Switchgrid splits an item per PRM, a type sent with a single direction
+        still tells it.
+        """
+        answered = order.requests
+        if len(answered) == len(sent) and all(
+            state.type == item["type"]
+            for state, item in zip(answered, sent, strict=True)
+        ):
+            pairs = [
+                (state.id, item.get("direction"))
+                for state, item in zip(answered, sent, strict=True)
+            ]
+        else:
+            by_type: dict[str, set[str | None]] = {}
+            for item in sent:
+                by_type.setdefault(item["type"], set()).add(item.get("direction"))
+            pairs = [
+                (state.id, next(iter(directions)))
+                for state in answered
+                if len(directions := by_type.get(state.type, set())) == 1
+            ]
+        for request_id, direction in pairs:
+            if direction is not None:
+                self._directions[request_id] = direction
+
+    def _with_directions(self, order: Order) -> Order:
+        if not self._directions or all(r.direction for r in order.requests):
+            return order
+        return replace(
+            order,
+            requests=tuple(
+                replace(r, direction=self._directions[r.id])
+                if r.direction is None and r.id in self._directions
+                else r
+                for r in order.requests
+            ),
+        )
+
+    async def async_wait_for_order(
+        self,
+        order_id: str,
+        *,
+        first_delay: float = 2.0,
+        max_delay: float = 60.0,
+        timeout: float = 900.0,
+    ) -> Order:
+        """Poll an order until no request is running, backing off exponentially.
+
+        Waits ``first_delay``, then doubles up to ``max_delay`` between polls;
+        raises RequestTimeout after ``timeout`` seconds (the order keeps
+        running at Switchgrid: read it again later with `async_get_order`).
+        """
+        loop_clock = asyncio.get_running_loop().time
+        deadline = loop_clock() + max(timeout, 0.0)
+        delay = max(first_delay, 0.05)
+        while True:
+            order = await self.async_get_order(order_id)
+            if order.done:
+                return order
+            remaining = deadline - loop_clock()
+            if remaining <= 0:
+                raise RequestTimeout(
+                    f"order still running after {timeout:g} s ({order.status.value})"
+                )
+            _LOGGER.debug(
+                "Switchgrid order %s is %s; next poll in %.1f s",
+                order.id,
+                order.status.value,
+                min(delay, remaining),
+            )
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, max(max_delay, first_delay))
+
+    # -- data ---------------------------------------------------------------------
+
+    async def async_get_load_curve(
+        self, request: OrderRequestState, *, period: str | None = None
+    ) -> LoadCurve:
+        """Return a LOADCURVE request's series (average W, UTC, start-stamped).
+
+        The inline ``loadCurve`` is used when present (and no resampling
+        ``period`` is asked), else ``GET /request/{id}/data?format=json``.
+        """
+        self._raise_if_failed(request)
+        if request.load_curve is not None and period is None:
+            return request.load_curve
+        params = {"format": "json"}
+        if period is not None:
+            if period not in DATA_PERIODS:
+                raise RequestRejected(f"period must be one of {sorted(DATA_PERIODS)}")
+            params["period"] = period
+        path = f"/request/{_path_id(request.id, 'request id')}/data"
+        text = await self._call("GET", path, params=params)
+        return await _parse_off_loop(text, parse_load_curve)
+
+    async def async_get_raw(self, request: OrderRequestState) -> Any:
+        """Download a request's raw Enedis JSON from its pre-signed ``dataUrl``."""
+        return await _parse_off_loop(await self._raw_text(request), _identity)
+
+    async def async_get_contract(
+        self, request: OrderRequestState, prm: str
+    ) -> SwitchgridContract:
+        """Download and parse a C68 request into the contract of ``prm``."""
+        text = await self._raw_text(request)
+        return await _parse_off_loop(text, partial(parse_contract, prm=prm))
+
+    async def async_get_daily_max_power(
+        self, request: OrderRequestState
+    ) -> list[PowerPeak]:
+        """Download and parse an R66 request (daily max power, kW)."""
+        text = await self._raw_text(request)
+        return await _parse_off_loop(text, parse_daily_max_power)
+
+    async def async_get_daily_energy(
+        self, request: OrderRequestState
+    ) -> dict[date, float]:
+        """Download and parse an R65 request (kWh per Paris day)."""
+        text = await self._raw_text(request)
+        return await _parse_off_loop(text, parse_daily_energy)
+
+    async def async_get_daily_indexes(
+        self, request: OrderRequestState
+    ) -> dict[date, dict[str, float]]:
+        """Download and parse an R64 request (kWh index per day and class)."""
+        text = await self._raw_text(request)
+        return await _parse_off_loop(text, parse_daily_indexes)
+
+    async def _raw_text(self, request: OrderRequestState) -> str:
+        """GET the pre-signed ``dataUrl`` exactly as given, without the token."""
+        self._raise_if_failed(request)
+        if request.data_url is None:
+            raise NotFound(f"{request.type} data is not available yet")
+        # encoded=True: a pre-signed signature must not be re-quoted.
+        url = URL(request.data_url, encoded=True)
+        if not url.is_absolute():
+            url = URL(self._base_url).join(url)
+        try:
+            return await self._fetch("GET", url, authorized=False)
+        except (NotAuthorized, NotFound, RequestRejected) as err:
+            # S3-style 403/404: the link expired or the file is gone.
+            raise NotFound(
+                f"the {request.type} data link has expired or its file is gone; "
+                "read the order again"
+            ) from err
+
+    @staticmethod
+    def _raise_if_failed(request: OrderRequestState) -> None:
+        if request.status is not RequestStatus.FAILED:
+            return
+        if request.load_curve_not_activated:
+            raise ServiceNotActivated(
+                "Enedis has no load-curve collection for this meter yet; "
+                "Switchgrid asks for it, retry in a few hours"
+            )
+        raise RequestRejected(
+            f"{request.type} failed: {request.error_message or 'no reason given'}"
+        )
+
+    # -- plumbing -----------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> str:
+        """Send an authorised API call; return the body of a 2xx answer."""
+        url = URL(self._base_url + path)
+        if params:
+            url = url.with_query(params)
+        return await self._fetch(method, url, json_body=json_body)
+
+    async def _fetch(
+        self,
+        method: str,
+        url: URL,
+        *,
+        authorized: bool = True,
+        json_body: Any = None,
+    ) -> str:
+        """Send one request, map a non-2xx answer to its typed error."""
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if authorized:
+            headers["Authorization"] = f"Bearer {self._token}"
+            if self._test_env:
+                headers[TEST_ENV_HEADER] = "true"
+        status, text, retry_after = await self._send(method, url, headers, json_body)
+        if not 200 <= status < 300:
+            self._raise_for_status(status, text, retry_after)
+        return text
+
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        json_body: Any,
+    ) -> tuple[int, str, str | None]:
+        """Send one request; return (status, body text, Retry-After)."""
+        self.requests_sent += 1
+        try:
+            async with self._session.request(
+                method,
+                url,
+                headers=headers,
+                json=json_body,
+                timeout=self._timeout,
+            ) as response:
+                raw = await response.read()
+                return (
+                    response.status,
+                    raw.decode("utf-8", errors="replace"),
+                    response.headers.get("Retry-After"),
+                )
+        except TimeoutError as err:
+            raise RequestTimeout("Switchgrid did not answer in time") from err
+        except aiohttp.ClientConnectorError as err:
+            raise CannotConnect(
+                f"cannot reach Switchgrid: {type(err).__name__}"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise ProviderUnavailable(
+                f"cannot reach Switchgrid: {type(err).__name__}"
+            ) from err
+
+    def _retry_after(self, value: str | None) -> float | None:
+        """Read ``Retry-After``: delay-seconds or an HTTP date."""
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        try:
+            return max(float(text), 0.0)
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max((when - self._clock()).total_seconds(), 0.0)
+
+    def _raise_for_status(
+        self, status: int, text: str, retry_after: str | None
+    ) -> NoReturn:
+        """Map a non-2xx answer to a typed error."""
+        detail = _message(text)
+        lowered = detail.lower()
+        about_consent = any(word in lowered for word in _CONSENT_WORDS)
+        if status == 401:
+            raise AuthError("Switchgrid rejected the API token")
+        if status in (409, 429):
+            raise RateLimited(
+                f"Switchgrid asked to slow down ({status}): {detail}",
+                retry_after=self._retry_after(retry_after),
+            )
+        gone = any(word in lowered for word in _GONE_WORDS)
+        if status == 403:
+            if about_consent and any(word in lowered for word in _PENDING_WORDS):
+                raise ConsentPending(f"Switchgrid refused: {detail}")
+            if about_consent and (gone or not any(w in lowered for w in _SCOPE_WORDS)):
+                raise ConsentRevoked(f"Switchgrid refused: {detail}")
+            raise NotAuthorized(f"Switchgrid refused: {detail}")
+        if status >= 500:
+            raise ProviderUnavailable(f"Switchgrid answered {status}: {detail}")
+        if about_consent and gone:
+            raise ConsentRevoked(f"Switchgrid refused: {detail}")
+        if status == 404:
+            raise NotFound(f"Switchgrid answered 404: {detail}")
+        raise RequestRejected(f"Switchgrid answered {status}: {detail}")
+
+
+def _identity(body: Any) -> Any:
+    return body
+
+
+def _decode(text: str) -> Any:
+    """Read JSON whatever the declared content type."""
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise InvalidResponse("Switchgrid answered something that is not JSON") from err
+
+
+def _parse[T](text: str, parser: Callable[[Any], T]) -> T:
+    """Decode and parse; any surprise in the shape is an InvalidResponse."""
+    body = _decode(text)
+    try:
+        return parser(body)
+    except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as err:
+        raise InvalidResponse(
+            f"Switchgrid answered an unexpected shape ({type(err).__name__})"
+        ) from err
+
+
+async def _parse_off_loop[T](text: str, parser: Callable[[Any], T]) -> T:
+    """Parse in a worker thread: orders with inline curves are megabytes."""
+    return await asyncio.to_thread(_parse, text, parser)

@@ -1,0 +1,547 @@
+"""Switchgrid (Enedis) sync: consent, data orders, and where the data goes.
+
+Switchgrid orders are asynchronous: an order is placed, then polled with
+backoff until its requests are done (seconds for contract data, minutes for a
+24-month load curve). Every open order is written down, so a restart resumes
+polling it instead of ordering again. The first run orders 24 months of load
+curve (consumption, and injection when the consent covers it), the daily
+maximum power and the contract; then one order a day after Enedis's morning
+publication re-reads the last week, which picks up late data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+import logging
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiohttp.hdrs import METH_POST
+from homeassistant.components import webhook
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
+
+from ..const import (
+    CONF_API_TOKEN,
+    CONF_ASK_ID,
+    CONF_BASE_URL,
+    CONF_CONSENT_ID,
+    CONF_INJECTION,
+    CONF_OFF_PEAK,
+    CONF_PRM,
+    CONF_TEST_ENV,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    PROVIDER_SWITCHGRID,
+)
+from ..coordinator import GridMeterConfigEntry
+from ..data import ConnectionStatus, GridMeterData, MeterData, SyncResult
+from ..issues import async_set_load_curve_pending
+from ..providers.errors import (
+    ConsentRevoked,
+    InvalidResponse,
+    NotFound,
+    ProviderError,
+    RequestTimeout,
+    redact,
+)
+from ..providers.models import Contract, EnergyKind, MeterPoint, PowerPeak
+from ..providers.switchgrid import (
+    DEFAULT_BASE_URL,
+    AskStatus,
+    Order,
+    OrderRequest,
+    OrderRequestState,
+    RequestStatus,
+    SwitchgridClient,
+    load_curve_readings,
+)
+from ..statistics import async_import_energy, async_import_peaks
+from ..storage import SAVE_DELAY, from_json, to_json
+from ..tariffs import FranceHPHC, TariffCalendar, parse_off_peak_hours
+from .common import DailyTimetable, async_energy_totals, meter_status
+
+_LOGGER = logging.getLogger(__name__)
+
+PARIS: Final = "Europe/Paris"
+HISTORY: Final = timedelta(days=730)
+"""Enedis keeps 24 months (and 15 days) of load curve."""
+OVERLAP: Final = timedelta(days=7)
+"""The daily order re-reads the last week: late data and corrections."""
+CONTRACT_EVERY: Final = timedelta(days=7)
+ORDER_WAIT: Final = 900.0
+"""How long one run waits for an order before leaving it for the next run."""
+ORDER_GIVE_UP: Final = timedelta(days=3)
+RESUME_AFTER: Final = timedelta(minutes=30)
+
+LOADCURVE: Final = "LOADCURVE"
+C68: Final = "C68"
+R66: Final = "R66_SYNC"
+DIRECTIONS: Final = {
+    "CONSUMPTION": EnergyKind.CONSUMPTION,
+    "INJECTION": EnergyKind.RETURN,
+}
+
+
+def switchgrid_client(hass: HomeAssistant, data: Mapping[str, Any]) -> SwitchgridClient:
+    """Build a Switchgrid client on Home Assistant's shared session."""
+    return SwitchgridClient(
+        async_get_clientsession(hass),
+        data[CONF_API_TOKEN],
+        base_url=data.get(CONF_BASE_URL) or DEFAULT_BASE_URL,
+        test_env=bool(data.get(CONF_TEST_ENV)),
+    )
+
+
+def point_from_entry(data: Mapping[str, Any]) -> MeterPoint:
+    """Return the supply point as the contract search described it."""
+    lines = [str(line) for line in data.get("address_lines", []) if line]
+    postal, municipality = None, None
+    street = None
+    for line in lines:
+        head, _, tail = line.partition(" ")
+        if head.isdigit() and len(head) == 5:
+            postal, municipality = head, tail.strip() or None
+        elif street is None and any(ch.isdigit() for ch in line):
+            street = line
+    return MeterPoint(
+        provider=PROVIDER_SWITCHGRID,
+        meter_id=data[CONF_PRM],
+        timezone=PARIS,
+        address=street or (lines[0] if lines else None),
+        postal_code=postal,
+        municipality=municipality,
+        region_code=postal[:2] if postal else None,
+        distributor="Enedis",
+    )
+
+
+def paris_midnight(day: date) -> datetime:
+    """Midnight of a Paris day, as an aware datetime."""
+    return datetime.combine(day, time(), ZoneInfo(PARIS))
+
+
+@dataclass(slots=True)
+class RunCounters:
+    """What the last sync did (diagnostics and benchmarks)."""
+
+    requests_failed: list[str] = field(default_factory=list)
+    rows_written: int = 0
+    skipped_points: int = 0
+
+
+class SwitchgridSync:
+    """Keeps one PRM's statistics and sensors current through Switchgrid."""
+
+    provider = PROVIDER_SWITCHGRID
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: GridMeterConfigEntry,
+        client: SwitchgridClient,
+        store: Store[dict[str, Any]],
+        timetable: DailyTimetable,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Wire the client, the PRM's store and the timetable."""
+        self.hass = hass
+        self.entry = entry
+        self.client = client
+        self._store = store
+        self._timetable = timetable
+        self._clock = clock
+        self.point = point_from_entry(entry.data)
+        self.contract: Contract | None = None
+        self.contract_at: datetime | None = None
+        self.peaks: dict[str, PowerPeak] = {}
+        self.kinds: set[EnergyKind] = {EnergyKind.CONSUMPTION}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.history_for: str | None = None
+        """Calendar key the 24-month history was imported with (None: not yet)."""
+        self.activation_requested: datetime | None = None
+        self.last_order_day: str | None = None
+        self.consent_expires: datetime | None = None
+        self.last_success: datetime | None = None
+        self.last_run = RunCounters()
+        self._lock = asyncio.Lock()
+
+    # -- persistence ------------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Restore what was learnt and the orders still open (no network)."""
+        data = await self._store.async_load() or {}
+        if raw := data.get("contract"):
+            self.contract = from_json(Contract, raw)
+        self.contract_at = _instant(data.get("contract_at"))
+        self.peaks = {
+            key: from_json(PowerPeak, raw) for key, raw in data.get("peaks", {}).items()
+        }
+        self.kinds = {EnergyKind(kind) for kind in data.get("kinds", ["consumption"])}
+        self.orders = dict(data.get("orders", {}))
+        self.history_for = data.get("history_for")
+        self.activation_requested = _instant(data.get("activation_requested"))
+        self.last_order_day = data.get("last_order_day")
+        self.consent_expires = _instant(data.get("consent_expires"))
+        self.last_success = _instant(data.get("last_success"))
+        # Order answers do not echo a request's direction: keep what was sent.
+        self.client.restore_request_directions(data.get("directions"))
+
+    def _document(self) -> dict[str, Any]:
+        """Snapshot the state in fresh containers (serialised in another thread)."""
+        return {
+            "contract": to_json(self.contract) if self.contract else None,
+            "contract_at": _iso(self.contract_at),
+            "peaks": {key: to_json(peak) for key, peak in self.peaks.items()},
+            "kinds": sorted(kind.value for kind in self.kinds),
+            "orders": {oid: dict(order) for oid, order in self.orders.items()},
+            "history_for": self.history_for,
+            "activation_requested": _iso(self.activation_requested),
+            "last_order_day": self.last_order_day,
+            "consent_expires": _iso(self.consent_expires),
+            "last_success": _iso(self.last_success),
+            "directions": self.client.request_directions,
+        }
+
+    def _save(self) -> None:
+        snapshot = self._document()
+        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
+
+    async def async_shutdown(self) -> None:
+        """Write the state now (the entry is unloading)."""
+        await self._store.async_save(self._document())
+
+    # -- timetable --------------------------------------------------------------
+
+    def next_run(self, now: datetime) -> datetime:
+        """Return the next daily run, after Enedis's morning publication."""
+        return self._timetable.next_slot(now)
+
+    def is_due(self, now: datetime) -> bool:
+        """Whether the last daily run was missed (or orders are still open)."""
+        return (
+            bool(self.orders)
+            or self.last_success is None
+            or self.last_success < self._timetable.last_slot(now)
+        )
+
+    # -- supply points (a Switchgrid entry is one PRM) ----------------------------
+
+    def meter_choices(self) -> dict[str, str]:
+        """Return the entry's only supply point."""
+        return {self.point.meter_id: self.point.address or self.point.meter_id}
+
+    def included_ids(self) -> list[str]:
+        """Return the entry's only supply point."""
+        return [self.point.meter_id]
+
+    # -- the tariff calendar ----------------------------------------------------
+
+    def calendar(self) -> TariffCalendar | None:
+        """HP/HC from the user's override, else from the contract; None for BASE."""
+        override = (self.entry.options.get(CONF_OFF_PEAK) or "").strip()
+        if override:
+            return FranceHPHC(parse_off_peak_hours(override))
+        if self.contract and self.contract.off_peak_hours:
+            return FranceHPHC(
+                tuple((r.start, r.end) for r in self.contract.off_peak_hours)
+            )
+        return None
+
+    def _calendar_key(self) -> str:
+        calendar = self.calendar()
+        if calendar is None:
+            return "base"
+        assert isinstance(calendar, FranceHPHC)
+        return ";".join(
+            f"{a.isoformat()}-{b.isoformat()}" for a, b in calendar.off_peak
+        )
+
+    # -- the sync ---------------------------------------------------------------
+
+    async def async_run(self, *, initial: bool) -> SyncResult:
+        """Check the consent, finish open orders, place today's order."""
+        now = self._clock()
+        if initial:
+            return SyncResult(data=await self.async_build_data(now))
+        async with self._lock:
+            self.last_run = RunCounters()
+            retry_at = await self._async_sync(now)
+            self._save()
+            return SyncResult(data=await self.async_build_data(now), retry_at=retry_at)
+
+    async def _async_sync(self, now: datetime) -> datetime | None:
+        ask = await self.client.async_get_ask(self.entry.data[CONF_ASK_ID])
+        if ask.status is not AskStatus.ACCEPTED or (
+            ask.expires_at is not None and ask.expires_at <= now
+        ):
+            raise ConsentRevoked("the consent is no longer valid")
+        self.consent_expires = ask.expires_at
+
+        for order_id in list(self.orders):
+            if not await self._async_resume(order_id, now):
+                return now + RESUME_AFTER
+
+        today = now.astimezone(ZoneInfo(PARIS)).date()
+        if self.last_order_day == today.isoformat():
+            self.last_success = now
+            return None
+        order = await self.client.async_create_order(
+            self.entry.data[CONF_CONSENT_ID], self._requests(today, now)
+        )
+        self.orders[order.id] = {"at": now.isoformat(), "day": today.isoformat()}
+        self.last_order_day = today.isoformat()
+        self._save()
+        if not await self._async_resume(order.id, now):
+            return now + RESUME_AFTER
+        self.last_success = now
+        return None
+
+    def _requests(self, today: date, now: datetime) -> list[OrderRequest]:
+        """Today's order: the last week (or 24 months the first time)."""
+        history = self.history_for != self._calendar_key()
+        since = today - (HISTORY if history else OVERLAP)
+        retry = self.activation_requested is not None
+        directions = ["CONSUMPTION"]
+        if self.entry.data.get(CONF_INJECTION):
+            directions.append("INJECTION")
+        requests = [
+            OrderRequest(
+                type=LOADCURVE,
+                direction=direction,
+                since=since,
+                until=today,
+                retry_after_activation=retry,
+            )
+            for direction in directions
+        ]
+        requests.append(
+            OrderRequest(type=R66, direction="SOUTIRAGE", since=since, until=today)
+        )
+        if self.contract_at is None or now - self.contract_at >= CONTRACT_EVERY:
+            requests.append(OrderRequest(type=C68))
+        return requests
+
+    async def _async_resume(self, order_id: str, now: datetime) -> bool:
+        """Wait for an order and import it; False when it is still running."""
+        try:
+            order = await self.client.async_wait_for_order(order_id, timeout=ORDER_WAIT)
+        except NotFound:
+            del self.orders[order_id]
+            return True
+        except RequestTimeout:
+            placed = _instant(self.orders[order_id].get("at")) or now
+            if now - placed > ORDER_GIVE_UP:
+                _LOGGER.warning(
+                    "A Switchgrid order stayed open for days; ordering again"
+                )
+                del self.orders[order_id]
+                self.last_order_day = None
+                return True
+            return False
+        await self._async_import(order, now)
+        del self.orders[order_id]
+        self._save()
+        return True
+
+    async def _async_import(self, order: Order, now: datetime) -> None:
+        """Import every successful request; keep the rest for another day."""
+        # The contract first: it decides the HP/HC split of the energy.
+        for request in sorted(order.requests, key=lambda r: r.type != C68):
+            if request.status is RequestStatus.SUCCESS:
+                try:
+                    await self._async_import_request(request, now)
+                except (ProviderError, ValueError) as err:
+                    self.last_run.requests_failed.append(request.type)
+                    _LOGGER.warning(
+                        "Switchgrid %s data could not be read: %s",
+                        request.type,
+                        redact(str(err)),
+                    )
+            elif request.status is RequestStatus.FAILED:
+                self.last_run.requests_failed.append(request.type)
+                if request.type == LOADCURVE and request.load_curve_not_activated:
+                    # Enedis never collected this meter's curve: Switchgrid asks
+                    # for the activation; the next orders wait for it.
+                    self.activation_requested = self.activation_requested or now
+                    self.last_order_day = None
+                else:
+                    _LOGGER.info(
+                        "Switchgrid %s request failed: %s",
+                        request.type,
+                        redact(request.error_message or ""),
+                    )
+        async_set_load_curve_pending(
+            self.hass, self.entry, self.activation_requested is not None
+        )
+
+    async def _async_import_request(
+        self, request: OrderRequestState, now: datetime
+    ) -> None:
+        if request.type == C68:
+            self.contract = await self.client.async_get_contract(
+                request, self.point.meter_id
+            )
+            self.contract_at = now
+        elif request.type == R66:
+            peaks = await self.client.async_get_daily_max_power(request)
+            for peak in peaks:
+                self.peaks[peak.at.isoformat()] = peak
+            self.last_run.rows_written += await async_import_peaks(
+                self.hass, self.point, peaks
+            )
+            oldest = (now - HISTORY).isoformat()
+            self.peaks = {k: p for k, p in self.peaks.items() if k >= oldest}
+        elif request.type == LOADCURVE:
+            kind = DIRECTIONS.get(request.direction or "CONSUMPTION")
+            if kind is None:
+                raise InvalidResponse(f"unknown direction {request.direction!r}")
+            curve = await self.client.async_get_load_curve(request)
+            batch = await self.hass.async_add_executor_job(
+                lambda: load_curve_readings(curve, kind, meter_id=self.point.meter_id)
+            )
+            if kind is EnergyKind.RETURN and any(r.kwh > 0 for r in batch.readings):
+                self.kinds.add(kind)
+            report = await async_import_energy(
+                self.hass, self.point, batch.readings, self.calendar()
+            )
+            self.last_run.rows_written += report.total
+            self.last_run.skipped_points += batch.skipped
+            if batch.readings:
+                self.activation_requested = None
+            if kind is EnergyKind.CONSUMPTION and self._covers_history(curve.starts_at):
+                self.history_for = self._calendar_key()
+
+    def _covers_history(self, starts_at: datetime) -> bool:
+        """Whether a curve reaches back to the start of the 24-month window."""
+        return starts_at <= self._clock() - HISTORY + OVERLAP
+
+    # -- what entities see ------------------------------------------------------
+
+    async def async_build_data(self, now: datetime) -> GridMeterData:
+        """Assemble the entities' data from the stored state and statistics."""
+        energy, latest = await async_energy_totals(
+            self.hass, self.point, self.kinds, now
+        )
+        peaks = list(self.peaks.values())
+        recent = [p for p in peaks if p.at >= now - timedelta(days=365)]
+        status = meter_status(latest, now)
+        if latest is None and self.activation_requested is not None:
+            status = ConnectionStatus.WAITING_FOR_DATA
+        meter = MeterData(
+            point=self.point,
+            contract=self.contract,
+            kinds=frozenset(self.kinds),
+            energy=energy,
+            latest_data=latest,
+            last_peak=max(peaks, key=lambda p: p.at) if peaks else None,
+            year_peak=max(recent, key=lambda p: p.kw) if recent else None,
+            peak_months=len({(p.at.year, p.at.month) for p in recent}),
+            status=status,
+            calendar=self.calendar(),
+            consent_expires=self.consent_expires,
+        )
+        return GridMeterData(
+            meters={self.point.meter_id: meter},
+            account_status=status,
+            last_sync=self.last_success,
+        )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """State worth showing in diagnostics (the caller redacts identifiers)."""
+        return {
+            "point": to_json(self.point),
+            "contract": to_json(self.contract) if self.contract else None,
+            "open_orders": len(self.orders),
+            "history_for": self.history_for,
+            "activation_requested": _iso(self.activation_requested),
+            "last_order_day": self.last_order_day,
+            "consent_expires": _iso(self.consent_expires),
+            "last_success": _iso(self.last_success),
+            "last_run": to_json(self.last_run),
+        }
+
+    async def async_handle_webhook(self, payload: Any) -> bool:
+        """React to a Switchgrid event: only its ids are used, data is re-read.
+
+        Returns True when the event concerns this entry (a refresh is worth it).
+        """
+        event = payload.get("event") if isinstance(payload, dict) else None
+        if not isinstance(event, dict):
+            return False
+        tag = event.get("_tag")
+        if tag in ("order.request_success", "order.request_failed"):
+            return event.get("orderId") in self.orders
+        if tag == "ask.accepted":
+            return event.get("askId") == self.entry.data.get(CONF_ASK_ID)
+        return False
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _instant(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@callback
+def async_register_webhook(
+    hass: HomeAssistant, entry: GridMeterConfigEntry
+) -> Callable[[], None]:
+    """Listen to Switchgrid's events; the payload only says what to re-read."""
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+
+    async def _handle(
+        hass: HomeAssistant, _webhook_id: str, request: web.Request
+    ) -> web.Response:
+        try:
+            payload = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        runtime = entry.runtime_data
+        sync = runtime.sync
+        if isinstance(sync, SwitchgridSync) and await sync.async_handle_webhook(
+            payload
+        ):
+            await runtime.coordinator.async_request_refresh()
+        # Unknown events are acknowledged too: Switchgrid must not retry them.
+        return web.Response(status=200)
+
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        "GridMeter Switchgrid",
+        webhook_id,
+        _handle,
+        allowed_methods=[METH_POST],
+    )
+    return lambda: webhook.async_unregister(hass, webhook_id)
+
+
+async def async_revoke_consent(
+    hass: HomeAssistant, entry: GridMeterConfigEntry
+) -> bool:
+    """Withdraw the entry's consent at Switchgrid; True when it is gone."""
+    client = switchgrid_client(hass, entry.data)
+    try:
+        await client.async_delete_ask(entry.data[CONF_ASK_ID])
+    except NotFound:
+        return True
+    except ProviderError as err:
+        _LOGGER.warning(
+            "The Switchgrid consent could not be revoked: %s", redact(str(err))
+        )
+        return False
+    return True
