@@ -22,6 +22,8 @@ import custom_components.gridmeter  # noqa: F401
 from custom_components.gridmeter.const import CONF_BASE_URL, CONF_PROVIDER, DOMAIN
 
 from .datadis_sim import ALL_SUPPLIES, PASSWORD, RunningSim, running_datadis
+from .digiwatt_sim import RunningDigiwatt, running_digiwatt
+from .switchgrid_sim import RunningSwitchgrid, running_switchgrid
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
@@ -55,6 +57,20 @@ def short_history(running: RunningSim, days: int = 40) -> None:
     gone = {NOW.date() - timedelta(days=n) for n in range(days, 800)}
     for cups in ALL_SUPPLIES:
         running.sim.missing_days(cups, gone)
+
+
+@pytest.fixture
+async def switchgrid(socket_enabled: None) -> AsyncIterator[RunningSwitchgrid]:
+    """The Switchgrid simulator on a local port."""
+    async with running_switchgrid() as running:
+        yield running
+
+
+@pytest.fixture
+async def digiwatt(socket_enabled: None) -> AsyncIterator[RunningDigiwatt]:
+    """The Digiwatt simulator on a local port."""
+    async with running_digiwatt() as running:
+        yield running
 
 
 @pytest.fixture

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import override
 
-from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -19,7 +22,9 @@ from .providers.models import GreenWindow
 
 PARALLEL_UPDATES = 0
 
-GREEN_WINDOWS = EntityDescription(key="green_windows", translation_key="green_windows")
+GREEN_WINDOWS = CalendarEntityDescription(
+    key="green_windows", translation_key="green_windows"
+)
 
 
 async def async_setup_entry(

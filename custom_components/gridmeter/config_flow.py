@@ -167,6 +167,12 @@ class GridMeterOptionsFlow(OptionsFlowWithReload):
         )
         return self.async_show_form(step_id="init", data_schema=schema)
 
+    async def async_step_switchgrid(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Handle the Switchgrid options form (its answers go through `init`)."""
+        return await self.async_step_init(user_input)
+
     def _switchgrid_form(
         self, entry: GridMeterConfigEntry, errors: dict[str, str]
     ) -> ConfigFlowResult:

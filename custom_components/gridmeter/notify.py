@@ -16,12 +16,15 @@ from .const import DOMAIN
 async def async_translate(
     hass: HomeAssistant, key: str, placeholders: dict[str, str] | None = None
 ) -> str:
-    """Return the text `key` (under `exceptions`) in the user's language."""
+    """Return the text `key` (under `exceptions`) in the user's language.
+
+    Without placeholders the template is returned as is (`{share}` kept).
+    """
     strings = await async_get_translations(
         hass, hass.config.language, "exceptions", [DOMAIN]
     )
     text = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
-    return text.format(**(placeholders or {}))
+    return text.format(**placeholders) if placeholders else text
 
 
 async def async_notify(

@@ -53,7 +53,6 @@ from ..providers.errors import (
 from ..providers.models import Contract, EnergyKind, MeterPoint, PowerPeak
 from ..providers.switchgrid import (
     DEFAULT_BASE_URL,
-    AskStatus,
     Order,
     OrderRequest,
     OrderRequestState,
@@ -101,14 +100,18 @@ def switchgrid_client(hass: HomeAssistant, data: Mapping[str, Any]) -> Switchgri
 def point_from_entry(data: Mapping[str, Any]) -> MeterPoint:
     """Return the supply point as the contract search described it."""
     lines = [str(line) for line in data.get("address_lines", []) if line]
-    postal, municipality = None, None
-    street = None
-    for line in lines:
+    postal, municipality, street = None, None, None
+    for index, line in enumerate(lines):
         head, _, tail = line.partition(" ")
         if head.isdigit() and len(head) == 5:
             postal, municipality = head, tail.strip() or None
-        elif street is None and any(ch.isdigit() for ch in line):
-            street = line
+            # AFNOR lines: the street (ligne 4) starts with the house number;
+            # else it is the line just above the postal one.
+            street = next(
+                (candidate for candidate in lines[:index] if candidate[:1].isdigit()),
+                lines[index - 1] if index else None,
+            )
+            break
     return MeterPoint(
         provider=PROVIDER_SWITCHGRID,
         meter_id=data[CONF_PRM],
@@ -278,9 +281,7 @@ class SwitchgridSync:
 
     async def _async_sync(self, now: datetime) -> datetime | None:
         ask = await self.client.async_get_ask(self.entry.data[CONF_ASK_ID])
-        if ask.status is not AskStatus.ACCEPTED or (
-            ask.expires_at is not None and ask.expires_at <= now
-        ):
+        if not ask.usable(now):
             raise ConsentRevoked("the consent is no longer valid")
         self.consent_expires = ask.expires_at
 
@@ -289,14 +290,17 @@ class SwitchgridSync:
                 return now + RESUME_AFTER
 
         today = now.astimezone(ZoneInfo(PARIS)).date()
-        if self.last_order_day == today.isoformat():
+        # One order a day, and one more the day the off-peak split changes
+        # (its history is ordered again with the new split).
+        order_key = f"{today.isoformat()}|{self._calendar_key()}"
+        if self.last_order_day == order_key:
             self.last_success = now
             return None
         order = await self.client.async_create_order(
             self.entry.data[CONF_CONSENT_ID], self._requests(today, now)
         )
         self.orders[order.id] = {"at": now.isoformat(), "day": today.isoformat()}
-        self.last_order_day = today.isoformat()
+        self.last_order_day = order_key
         self._save()
         if not await self._async_resume(order.id, now):
             return now + RESUME_AFTER

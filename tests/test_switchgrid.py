@@ -1,0 +1,509 @@
+"""Enedis through Switchgrid, end to end against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.gridmeter.const import DOMAIN
+from custom_components.gridmeter.tariffs import FranceHPHC
+
+from .conftest import NOW
+from .stats_helpers import assert_continuous, read_hours
+from .switchgrid_sim import LILLE, LYON, MARSEILLE, PARIS, TOULOUSE, RunningSwitchgrid
+
+
+def calls(switchgrid: RunningSwitchgrid, endpoint: str) -> int:
+    """How many requests of one kind the simulator answered."""
+    return sum(1 for r in switchgrid.sim.requests if r.endpoint == endpoint)
+
+
+pytestmark = [
+    pytest.mark.freeze_time(NOW, tick=True),
+    pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations"),
+]
+
+PARIS_TZ = ZoneInfo("Europe/Paris")
+HISTORY_FROM = datetime(2026, 9, 30, 22, tzinfo=UTC)  # 2026-10-01 00:00 Paris
+
+
+@pytest.fixture(autouse=True)
+def _fast_polls() -> Iterator[None]:
+    """Poll the Ask every few milliseconds instead of seconds."""
+    with (
+        patch("custom_components.gridmeter.flow_switchgrid.POLL_FIRST", 0.01),
+        patch("custom_components.gridmeter.flow_switchgrid.POLL_MAX", 0.05),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _short_history(switchgrid: RunningSwitchgrid) -> None:
+    """Serve only October and November 2026 (the autumn DST day included)."""
+    gone = {NOW.date() - timedelta(days=n) for n in range(41, 800)}
+    for prm in (PARIS, LYON, TOULOUSE, LILLE):
+        switchgrid.sim.missing_days(prm, gone)
+
+
+async def add_entry(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    *,
+    name: str,
+    prm: str,
+    injection: bool = False,
+) -> Any:
+    """Go through the whole flow, signing on the simulator's page."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "switchgrid"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "api_token": switchgrid.sim.token,
+            "test_env": True,
+            "advanced": {"base_url": switchgrid.url},
+        },
+    )
+    assert result["step_id"] == "switchgrid_search"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": name, "prm": prm}
+    )
+    assert result["step_id"] == "switchgrid_signer", result
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "first_name": "Julie",
+            "last_name": "Martin",
+            "email": "julie@example.org",
+            "phone": "+33600000000",
+            "genre": "F",
+            "injection": injection,
+        },
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.EXTERNAL_STEP, result
+    assert result["url"].startswith(switchgrid.origin)
+    ask_id = result["url"].rsplit("/", 1)[1]
+    switchgrid.sim.sign(ask_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.EXTERNAL_STEP_DONE, result
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result["result"]
+
+
+async def test_flow_consent_and_hp_hc_statistics(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """Search, sign, import: hourly statistics equal the 10-minute load curve,
+    split by the contract's off-peak hours; the Paris autumn day has 25 hours.
+    """
+    entry = await add_entry(hass, switchgrid, name="Bertrand", prm=LYON)
+    assert entry.title == "Enedis ···0987"
+    assert entry.unique_id == LYON
+    assert entry.data["test_env"] is True
+    assert entry.state is ConfigEntryState.LOADED
+
+    prefix = f"gridmeter:switchgrid_{LYON}"
+    rows = await read_hours(hass, f"{prefix}_consumption")
+    truth = {
+        hour: kwh
+        for hour, kwh in switchgrid.sim.truth_hourly_kwh(LYON, "CONSUMPTION").items()
+        if hour >= HISTORY_FROM
+    }
+    assert {h: round(s, 6) for h, (s, _) in rows.items()} == {
+        h: round(v, 6) for h, v in truth.items()
+    }
+    assert_continuous(rows)
+    autumn = [
+        h
+        for h in rows
+        if datetime(2026, 10, 24, 22, tzinfo=UTC)
+        <= h
+        < datetime(2026, 10, 25, 23, tzinfo=UTC)
+    ]
+    assert len(autumn) == 25
+
+    hp = await read_hours(hass, f"{prefix}_consumption_hp")
+    hc = await read_hours(hass, f"{prefix}_consumption_hc")
+    split = sum(s for s, _ in hp.values()) + sum(s for s, _ in hc.values())
+    assert split == pytest.approx(sum(truth.values()), abs=1e-3)
+    calendar = FranceHPHC(
+        ((datetime(2026, 1, 1, 22, 30).time(), datetime(2026, 1, 1, 6, 30).time()),)
+    )
+    night = datetime(2026, 11, 5, 1, tzinfo=PARIS_TZ).astimezone(UTC)
+    assert night in hc
+    assert night not in hp
+    assert calendar.period_at(night) == "hc"
+
+    data = entry.runtime_data.coordinator.data.meters[LYON]
+    assert data.contract is not None
+    assert data.contract.contracted_power_kw == (9.0,)
+    assert data.point.postal_code == "69009"
+    assert data.last_peak is not None
+    assert data.consent_expires is not None
+    # No injection asked: no return statistic.
+    assert not await read_hours(hass, f"{prefix}_return")
+    # One order placed for the whole first import.
+    assert calls(switchgrid, "order") == 1
+
+
+async def test_injection_and_base_tariff(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """A solar home gets its injection as grid return; a BASE home no split."""
+    solar = await add_entry(
+        hass, switchgrid, name="Garcia", prm=TOULOUSE, injection=True
+    )
+    returned = await read_hours(hass, f"gridmeter:switchgrid_{TOULOUSE}_return")
+    truth = switchgrid.sim.truth_hourly_kwh(TOULOUSE, "INJECTION")
+    assert returned
+    assert all(round(s, 6) == round(truth[h], 6) for h, (s, _) in returned.items())
+    assert solar.runtime_data.coordinator.data.meters[TOULOUSE].calendar is not None
+
+    base = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    assert await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
+    assert not await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption_hp")
+    assert base.runtime_data.coordinator.data.meters[PARIS].calendar is None
+
+
+@pytest.mark.parametrize(
+    ("search", "error"),
+    [
+        ({"name": "Mo", "prm": PARIS}, {"name": "name_too_short"}),
+        ({"name": "Moreau"}, {"base": "address_or_prm"}),
+        ({"name": "Moreau", "prm": "1234"}, {"prm": "invalid_prm"}),
+        (
+            {"name": "Nobody Here", "address": "1 rue X 75001 Paris"},
+            {"base": "contract_not_found"},
+        ),
+    ],
+)
+async def test_search_errors(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    search: dict[str, str],
+    error: dict[str, str],
+) -> None:
+    """Every search mistake is explained and the form stays."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "switchgrid"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], search)
+    assert result["errors"] == error
+
+
+async def test_token_errors_and_search_outage(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """A wrong token, an outage, 429, then a search outage."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    flow_id = (
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "switchgrid"}
+        )
+    )["flow_id"]
+    good = {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, "api_token": "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    switchgrid.sim.fail_next("ask_list", status=503)
+    result = await hass.config_entries.flow.async_configure(flow_id, good)
+    assert result["errors"] == {"base": "cannot_connect"}
+    switchgrid.sim.fail_next("ask_list", status=429)
+    result = await hass.config_entries.flow.async_configure(flow_id, good)
+    assert result["errors"] == {"base": "rate_limited"}
+    with patch(
+        "custom_components.gridmeter.providers.switchgrid.SwitchgridClient.async_list_asks",
+        side_effect=RuntimeError,
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, good)
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(flow_id, good)
+    switchgrid.sim.fail_next("search_contract", status=500)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"name": "Moreau", "prm": PARIS}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_address_check_failure_and_unsigned_consent(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """Enedis refuses the address; and a consent never signed times out."""
+    for prm, name, reason in (
+        (MARSEILLE, "Boulangerie du Vieux Four", "address_check_failed"),
+        (PARIS, "Moreau", "consent_not_signed"),
+    ):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "switchgrid"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "api_token": switchgrid.sim.token,
+                "advanced": {"base_url": switchgrid.url},
+            },
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"name": name, "prm": prm}
+        )
+        with patch("custom_components.gridmeter.flow_switchgrid.CONSENT_TIMEOUT", 0.2):
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"],
+                {
+                    "first_name": "A",
+                    "last_name": "B",
+                    "email": "a@b.fr",
+                    "phone": "+33600000000",
+                    "genre": "M",
+                },
+            )
+            await hass.async_block_till_done()
+            result = await hass.config_entries.flow.async_configure(result["flow_id"])
+            if result["type"] is FlowResultType.EXTERNAL_STEP:
+                await hass.async_block_till_done()
+                result = await hass.config_entries.flow.async_configure(
+                    result["flow_id"]
+                )
+                assert result["type"] is FlowResultType.EXTERNAL_STEP_DONE
+                result = await hass.config_entries.flow.async_configure(
+                    result["flow_id"]
+                )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == reason
+
+
+async def test_several_contracts_and_duplicates(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """A choice among matches; a PRM already set up is refused."""
+    await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "switchgrid"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
+    )
+    from custom_components.gridmeter.providers.switchgrid import ContractMatch
+
+    matches = [
+        ContractMatch(
+            id="a", prm=PARIS, holder="MOREAU", category="RES", address=("X",)
+        ),
+        ContractMatch(
+            id="b", prm=LYON, holder="MOREAU", category="RES", address=("Y",)
+        ),
+    ]
+    with patch(
+        "custom_components.gridmeter.providers.switchgrid.SwitchgridClient.async_search_contracts",
+        return_value=matches,
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"name": "Moreau", "address": "Paris 75011"}
+        )
+    assert result["step_id"] == "switchgrid_choose"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"contract": "a"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_load_curve_never_collected(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The activation error is reported once, ordered with retry, and the
+    data arrives the day after Enedis activates the curve.
+    """
+    entry = await add_entry(hass, switchgrid, name="Lefebvre", prm=LILLE)
+    issue_id = f"load_curve_pending_{entry.entry_id}".lower()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    meter = entry.runtime_data.coordinator.data.meters[LILLE]
+    assert meter.status == "waiting_for_data"
+    assert meter.contract is not None
+
+    switchgrid.sim.activate_load_curve(LILLE, since=NOW.date() - timedelta(days=10))
+    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 5.0):
+        for _ in range(2):
+            target = (dt_util.utcnow() + timedelta(days=1)).replace(hour=10, minute=0)
+            freezer.move_to(target)
+            async_fire_time_changed(hass, target)
+            await hass.async_block_till_done(wait_background_tasks=True)
+    assert await read_hours(hass, f"gridmeter:switchgrid_{LILLE}_consumption")
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_consent_revoked_repair_and_renewal(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    issue_registry: ir.IssueRegistry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A revoked consent raises a fixable issue; its fix signs a new one."""
+    from homeassistant.components.repairs import DOMAIN as REPAIRS
+    from homeassistant.setup import async_setup_component
+
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    old_ask = entry.data["ask_id"]
+    switchgrid.sim.revoke(old_ask)
+    await entry.runtime_data.coordinator.async_refresh()
+    issue_id = f"consent_{entry.entry_id}".lower()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+
+    assert await async_setup_component(hass, REPAIRS, {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await response.json()
+    assert flow["step_id"] == "sign"
+    url = flow["description_placeholders"]["url"]
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    flow = await response.json()
+    assert flow["errors"] == {"base": "consent_not_signed"}
+    switchgrid.sim.sign(url.rsplit("/", 1)[1])
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    flow = await response.json()
+    assert flow["type"] == "create_entry"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.data["ask_id"] != old_ask
+    assert entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_removal_revokes_the_consent(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """Deleting the entry deletes the Ask and says so."""
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    ask_id = entry.data["ask_id"]
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert calls(switchgrid, "ask_delete") == 1
+    notifications = hass.states.async_all("persistent_notification") or []
+    from homeassistant.components import persistent_notification
+
+    shown = persistent_notification._async_get_or_create_notifications(hass)
+    assert any("consent" in n["title"].lower() for n in shown.values()), (
+        shown,
+        notifications,
+    )
+    assert switchgrid.sim.asks[ask_id].revoked_at is not None
+
+
+async def test_webhook_trusts_only_ids(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """Unknown or malformed events are acknowledged and ignored."""
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{entry.data['webhook_id']}"
+    assert (await client.post(url, data="not json")).status == 400
+    sent = calls(switchgrid, "ask_get")
+    for payload in (
+        {"event": {"_tag": "order.request_success", "orderId": "someone-elses"}},
+        {"event": {"_tag": "ask.accepted", "askId": "other"}},
+        {"event": "nonsense"},
+        {"hello": 1},
+    ):
+        assert (await client.post(url, json=payload)).status == 200
+    await hass.async_block_till_done()
+    assert calls(switchgrid, "ask_get") == sent
+    response = await client.post(
+        url, json={"event": {"_tag": "ask.accepted", "askId": entry.data["ask_id"]}}
+    )
+    assert response.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls(switchgrid, "ask_get") > sent
+
+
+async def test_restart_resumes_the_open_order(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """An order still running at a restart is polled again, not placed again."""
+    switchgrid.sim.order_delay = 3600
+    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 0.3):
+        entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+        assert entry.runtime_data.sync.orders
+        assert not await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
+        await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert calls(switchgrid, "order") == 1
+        switchgrid.sim.order_delay = 0
+        switchgrid.sim.settle_all()
+        await entry.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls(switchgrid, "order") == 1
+    assert await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
+    assert not entry.runtime_data.sync.orders
+
+
+async def test_options_off_peak_override_reimports(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """Overriding the off-peak hours re-orders the history with the new split."""
+    entry = await add_entry(hass, switchgrid, name="Bertrand", prm=LYON)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "switchgrid"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"refresh_time": "09:00:00", "off_peak_hours": "nonsense"}
+    )
+    assert result["errors"] == {"off_peak_hours": "invalid_off_peak"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"refresh_time": "09:00:00", "off_peak_hours": "HC (0H00-8H00)"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    hc = await read_hours(hass, f"gridmeter:switchgrid_{LYON}_consumption_hc")
+    seven = datetime(2026, 11, 5, 7, tzinfo=PARIS_TZ).astimezone(UTC)
+    assert seven in hc
+    assert calls(switchgrid, "order") == 2
