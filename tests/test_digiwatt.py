@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.gridmeter.const import DOMAIN
 from custom_components.gridmeter.flow_digiwatt import build_household
@@ -348,3 +349,84 @@ async def test_options_reauth_and_removal(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert ROME_FLAT not in digiwatt.sim.users
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_diagnostics_are_redacted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    digiwatt: RunningDigiwatt,
+) -> None:
+    """No secret, POD, account number or company code in the diagnostics."""
+    import json
+
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    entry = rome_entry(digiwatt)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics).lower()
+    for secret in (digiwatt.sim.client_secret, ROME_POD, ROME_FLAT, COMPANY):
+        assert secret.lower() not in text, secret
+    assert diagnostics["sync"]["windows"]
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_live_power_and_windows_failures(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt, entity_registry: er.EntityRegistry
+) -> None:
+    """Live power: outage → unavailable, 401 → reauth. Greenness failing keeps
+    the known windows.
+    """
+    entry = rome_entry(digiwatt)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    live = entry.runtime_data.live
+    assert live is not None
+    entity_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"digiwatt_{ROME_POD}_live_power".lower()
+    )
+    assert entity_id
+    digiwatt.sim.fail_next("realtime", status=503)
+    await live.async_refresh()
+    assert hass.states.get(entity_id).state == "unavailable"  # type: ignore[union-attr]
+    await live.async_refresh()
+    assert hass.states.get(entity_id).state != "unavailable"  # type: ignore[union-attr]
+
+    windows = entry.runtime_data.sync.windows  # type: ignore[attr-defined]
+    digiwatt.sim.fail_next("greenness", status=500)
+    entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
+    await entry.runtime_data.coordinator.async_refresh()
+    assert entry.runtime_data.sync.windows == windows  # type: ignore[attr-defined]
+
+    digiwatt.sim.expire_tokens()
+    digiwatt.sim.fail_next("token", status=401, times=5)
+    await live.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+@pytest.mark.parametrize(("status", "deleted"), [(404, True), (503, False)])
+async def test_removal_when_the_user_is_gone_or_digiwatt_is_down(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt, status: int, deleted: bool
+) -> None:
+    """Already gone counts as deleted; an outage says the user remains."""
+    from homeassistant.components import persistent_notification
+
+    entry = rome_entry(digiwatt)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    digiwatt.sim.fail_next("delete_user", status=status)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    shown = persistent_notification._async_get_or_create_notifications(hass)
+    key = "gridmeter_user_deleted" if deleted else "gridmeter_user_not_deleted"
+    assert key in shown

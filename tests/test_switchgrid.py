@@ -103,10 +103,14 @@ async def add_entry(
     assert result["type"] is FlowResultType.EXTERNAL_STEP, result
     assert result["url"].startswith(switchgrid.origin)
     ask_id = result["url"].rsplit("/", 1)[1]
+    events: list[Any] = []
+    hass.bus.async_listen("data_entry_flow_progressed", events.append)
     switchgrid.sim.sign(ask_id)
     await hass.async_block_till_done()
-    result = await hass.config_entries.flow.async_configure(result["flow_id"])
-    assert result["type"] is FlowResultType.EXTERNAL_STEP_DONE, result
+    # The done-callback runs just after the polling task: let it run.
+    await hass.async_block_till_done()
+    # The flow moved on by itself (what tells the browser to continue).
+    assert [e.data["flow_id"] for e in events] == [result["flow_id"]]
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -296,11 +300,9 @@ async def test_address_check_failure_and_unsigned_consent(
             await hass.async_block_till_done()
             result = await hass.config_entries.flow.async_configure(result["flow_id"])
             if result["type"] is FlowResultType.EXTERNAL_STEP:
+                # The wait times out and moves the flow on by itself.
                 await hass.async_block_till_done()
-                result = await hass.config_entries.flow.async_configure(
-                    result["flow_id"]
-                )
-                assert result["type"] is FlowResultType.EXTERNAL_STEP_DONE
+                await hass.async_block_till_done()
                 result = await hass.config_entries.flow.async_configure(
                     result["flow_id"]
                 )
@@ -507,3 +509,64 @@ async def test_options_off_peak_override_reimports(
     seven = datetime(2026, 11, 5, 7, tzinfo=PARIS_TZ).astimezone(UTC)
     assert seven in hc
     assert calls(switchgrid, "order") == 2
+
+
+async def test_diagnostics_are_redacted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    switchgrid: RunningSwitchgrid,
+) -> None:
+    """No token, PRM, signer or holder in the diagnostics."""
+    import json
+
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics).lower()
+    for secret in (
+        switchgrid.sim.token,
+        PARIS,
+        "julie@example.org",
+        "martin",
+        "moreau",
+    ):
+        assert secret.lower() not in text, secret
+    assert diagnostics["sync"]["open_orders"] == 0
+
+
+async def test_lost_and_stuck_orders_and_revocation_failure(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An order Switchgrid forgot is dropped; one open for days is replaced;
+    a removal while Switchgrid is down says the consent is still active.
+    """
+    from homeassistant.components import persistent_notification
+
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    sync = entry.runtime_data.sync
+    sync.orders["forgotten"] = {"at": NOW.isoformat(), "day": "x"}
+    sync.last_order_day = None
+    await entry.runtime_data.coordinator.async_refresh()
+    assert "forgotten" not in sync.orders
+
+    switchgrid.sim.order_delay = 10**6
+    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 0.2):
+        sync.last_order_day = None
+        await entry.runtime_data.coordinator.async_refresh()
+        assert len(sync.orders) == 1
+        stuck = next(iter(sync.orders))
+        later = dt_util.utcnow() + timedelta(days=4)
+        freezer.move_to(later)
+        await entry.runtime_data.coordinator.async_refresh()
+        assert stuck not in sync.orders
+
+    switchgrid.sim.fail_next("ask_delete", status=503)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    shown = persistent_notification._async_get_or_create_notifications(hass)
+    assert "gridmeter_consent_not_revoked" in shown

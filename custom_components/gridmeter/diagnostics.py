@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -26,6 +27,22 @@ TO_REDACT = {
     "postal_code",
     "area",
     "serial_number",
+    # Switchgrid
+    "api_token",
+    "signer",
+    "holder",
+    "address_lines",
+    "contract_id",
+    "ask_id",
+    "consent_id",
+    "webhook_id",
+    "prm",
+    # Digiwatt
+    "client_id",
+    "client_secret",
+    "pod",
+    "account_number",
+    "company_code",
 }
 
 
@@ -54,6 +71,10 @@ async def async_get_config_entry_diagnostics(
     )
 
 
+# CUPS, POD and PRM: the shapes of meter identifiers used as dictionary keys.
+_METER_ID = re.compile(r"^(ES\d{16}[A-Z0-9]{2,4}|IT\d{3}E\d{8}\w?|\d{14})$", re.I)
+
+
 def _anonymise_keys(value: Any, mapping: dict[str, str] | None = None) -> Any:
     """Replace dictionary keys that are meter identifiers with `meter_1`..."""
     mapping = {} if mapping is None else mapping
@@ -62,7 +83,7 @@ def _anonymise_keys(value: Any, mapping: dict[str, str] | None = None) -> Any:
         for key, item in value.items():
             new_key = key
             head = key.split(":", 1)[0]
-            if head.upper().startswith(("ES", "IT")) or head.isdigit():
+            if _METER_ID.match(head):
                 alias = mapping.setdefault(head, f"meter_{len(mapping) + 1}")
                 new_key = key.replace(head, alias, 1)
             result[new_key] = _anonymise_keys(item, mapping)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.core import callback
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -38,6 +39,7 @@ from .const import (
     CONF_SIGNER,
     CONF_TEST_ENV,
     CONF_WEBHOOK_ID,
+    DOMAIN,
     LOGGER,
     PROVIDER_SWITCHGRID,
 )
@@ -329,10 +331,12 @@ class SwitchgridFlow(ConfigFlow):
     ) -> ConfigFlowResult:
         """Switchgrid checks the holder's address with Enedis (progress)."""
         if self._sg_check_task is None:
+            # Not eager: the step must return before the task may resume it.
             self._sg_check_task = self.hass.async_create_task(
                 async_poll_ask(
                     self._sg_client(), self._sg_ask.id, timeout=ADDRESS_CHECK_TIMEOUT
-                )
+                ),
+                eager_start=False,
             )
         if not self._sg_check_task.done():
             return self.async_show_progress(
@@ -358,9 +362,12 @@ class SwitchgridFlow(ConfigFlow):
     ) -> ConfigFlowResult:
         """Send the holder to Switchgrid's page and wait for the signature."""
         if self._sg_consent_task is None:
+            # Not eager, and resumed from a done-callback: the step must have
+            # returned, and the task be done, before the flow moves on.
             self._sg_consent_task = self.hass.async_create_task(
-                self._async_wait_signed()
+                self._async_wait_signed(), eager_start=False
             )
+            self._sg_consent_task.add_done_callback(self._async_resume)
             return self.async_external_step(
                 step_id="switchgrid_consent", url=self._sg_ask.user_url or ""
             )
@@ -377,15 +384,21 @@ class SwitchgridFlow(ConfigFlow):
         return self.async_external_step_done(next_step_id="switchgrid_not_signed")
 
     async def _async_wait_signed(self) -> Ask:
-        """Poll the Ask until it is signed (or fails), then resume the flow."""
-        try:
-            return await async_poll_ask(
-                self._sg_client(),
-                self._sg_ask.id,
-                until=frozenset({AskStatus.PENDING_USER_ACTION, *WAITING}),
-                timeout=CONSENT_TIMEOUT,
-            )
-        finally:
+        """Poll the Ask until it is signed (or fails)."""
+        return await async_poll_ask(
+            self._sg_client(),
+            self._sg_ask.id,
+            until=frozenset({AskStatus.PENDING_USER_ACTION, *WAITING}),
+            timeout=CONSENT_TIMEOUT,
+        )
+
+    @callback
+    def _async_resume(self, _task: asyncio.Future[Ask]) -> None:
+        """Move the flow on when the wait ends (the user may have left it)."""
+        if self.flow_id in {
+            flow["flow_id"]
+            for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        }:
             self.hass.async_create_task(
                 self.hass.config_entries.flow.async_configure(flow_id=self.flow_id)
             )
