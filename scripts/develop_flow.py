@@ -4,7 +4,7 @@
 Standard library only (urllib), so it runs with any Python 3.11+.
 
     develop_flow.py [--url URL] [--credentials FILE] onboard [--print-credentials]
-    develop_flow.py [--url URL] [--credentials FILE] add-entry PROVIDER
+    develop_flow.py [--url URL] [--credentials FILE] add-entry PROVIDER [PROVIDER ...]
                     [--set FIELD=VALUE ...]
 
 ``onboard`` completes Home Assistant's onboarding (owner account, core config,
@@ -13,22 +13,30 @@ credentials and a refresh token in FILE (JSON, mode 600; default
 config/.develop-credentials). On later runs it only checks that the stored
 credentials still work. Every command onboards first.
 
-``add-entry`` creates a GridMeter config entry through the real config-flow
-API, exactly as the UI does: start the flow, pick PROVIDER in the menu, then
-answer every form from the provider's answers below (``--set`` adds or
-overrides one; the value is read as JSON when it parses, else as text).
-Answers are flat: a field inside a section is answered by its own name.
-Fields without an answer keep their default, single selects take the first
-option and multi-selects take all options, so a new form step is answered
-without changes here. It does nothing when a GridMeter entry already exists.
+``add-entry`` creates a GridMeter config entry for each PROVIDER through the
+real config-flow API, exactly as the UI does: start the flow, pick PROVIDER in
+the menu, then answer every form from the provider's answers below (``--set``
+adds or overrides one, for every PROVIDER; the value is read as JSON when it
+parses, else as text). Answers are flat: a field inside a section is answered
+by its own name. Fields without an answer keep their default, single selects
+take the first option and multi-selects take all options, so a new form step
+is answered without changes here. A progress step (SHOW_PROGRESS) is polled
+until it moves on; an external step (EXTERNAL_STEP) runs the provider's hook
+(for Switchgrid: sign the consent on the simulator's page, as a person would)
+and is then polled until it moves on. A provider is skipped when an entry of
+that provider exists already (recognised by its title prefix).
 
-Exit codes: 0 done (or nothing to do), 1 failure, 3 the GridMeter flow handler
-is not available (the integration is missing or failed to load).
+Exit codes: 0 done (or nothing to do), 1 failure (of any PROVIDER), 3 the
+GridMeter flow handler is not available (the integration is missing or failed
+to load).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
 import json
 import os
 from pathlib import Path
@@ -51,19 +59,164 @@ EXIT_NO_HANDLER = 3
 # them, so they are removed right after onboarding.
 ONBOARDING_NOISE = ("met", "radio_browser")
 
-# Answers for each provider's forms, keyed by field name. Add a provider here
-# (and start its simulator in scripts/develop) to make it available.
-PROVIDERS: dict[str, dict[str, Any]] = {
-    "datadis": {
-        "username": "12345678Z",
-        "password": "gridmeter-demo",
-        "base_url": "http://127.0.0.1:8971",
-    },
-}
+# How long the whole conversation of one flow may take, and how often a
+# progress or external step is polled.
+FLOW_TIMEOUT = 300.0
+POLL_EVERY = 1.0
 
 
 class FlowError(Exception):
     """A step of the conversation with Home Assistant failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """How to add one provider's entry against its simulator."""
+
+    title_prefix: str
+    """Titles of this provider's entries start with it (``data`` is not exposed)."""
+    answers: dict[str, Any]
+    """Answers for the provider's forms, keyed by field name."""
+    on_external: Callable[[dict[str, Any]], None] | None = None
+    """What a person does on an external step (called once with the step)."""
+
+
+class _FormParser(HTMLParser):
+    """Collect the forms of a page: action, method and their input values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append(
+                {
+                    "action": values.get("action", ""),
+                    "method": values.get("method", "get").upper(),
+                    "fields": {},
+                }
+            )
+        elif tag in ("input", "button") and self.forms and values.get("name"):
+            self.forms[-1]["fields"][values["name"]] = values.get("value", "")
+
+
+def _http(
+    url: str, data: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, str]:
+    """GET a page (or POST a form to it); return the status and the text."""
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    req = urllib.request.Request(
+        url, data=body, method="GET" if data is None else "POST"
+    )
+    if body is not None:
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(errors="replace")
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+        raise FlowError(f"{url}: {err}") from err
+
+
+def sign_switchgrid_consent(step: dict[str, Any], wait: float = 30) -> None:
+    """Sign the consent on the simulator's hosted page, as a person would.
+
+    Open the page the external step points to, and submit its (only) POST
+    form: the "Signer" button. The page answers 409 while Switchgrid still
+    checks the address; it is opened again until the form is there.
+    """
+    url = step.get("url") or ""
+    if not url.startswith(("http://", "https://")):
+        raise FlowError(f"the consent step has no page to open: {url!r}")
+    print(f"GridMeter flow: opening the consent page {url}")
+    deadline = time.monotonic() + wait
+    while True:
+        status, page = _http(url)
+        parser = _FormParser()
+        parser.feed(page)
+        forms = [form for form in parser.forms if form["method"] == "POST"]
+        if status == 200 and forms:
+            break
+        if time.monotonic() > deadline:
+            raise FlowError(f"the consent page shows no form ({status}): {page[:200]}")
+        time.sleep(POLL_EVERY)
+    form = forms[0]
+    action = urllib.parse.urljoin(url, form["action"] or url)
+    status, page = _http(action, form["fields"])
+    if status >= 400:
+        raise FlowError(f"signing at {action} answered {status}: {page[:200]}")
+    print(f"GridMeter flow: signed the consent ({action} answered {status})")
+
+
+# Each provider's simulator and answers. Add a provider here (and start its
+# simulator in scripts/develop) to make it available.
+PROVIDERS: dict[str, Provider] = {
+    "datadis": Provider(
+        title_prefix="Datadis ",
+        answers={
+            "username": "12345678Z",
+            "password": "gridmeter-demo",
+            "base_url": "http://127.0.0.1:8971",
+        },
+    ),
+    # The Lyon HP/HC house of the Switchgrid simulator (simulator/switchgrid).
+    "switchgrid": Provider(
+        title_prefix="Enedis ",
+        answers={
+            "api_token": "sg-demo-token",
+            "test_env": False,
+            "base_url": "http://127.0.0.1:8972/enedis/v2",
+            "name": "Bertrand",
+            "prm": "19876543210987",
+            "first_name": "Julien",
+            "last_name": "Bertrand",
+            "email": "julien.bertrand@example.com",
+            "phone": "+33612345678",
+            "genre": "M",
+            "injection": False,
+        },
+        on_external=sign_switchgrid_consent,
+    ),
+    # The Bologna house of the Digiwatt simulator: in its catalogue, but no
+    # Digiwatt user yet, so the flow creates and onboards it.
+    "digiwatt": Provider(
+        title_prefix="Digiwatt ",
+        answers={
+            "client_id": "gridmeter-demo",
+            "client_secret": "digiwatt-demo-secret",
+            "pod": "IT001E23456789",
+            "account_number": "2345678901",
+            "company_code": "DGW01",
+            "base_url": "http://127.0.0.1:8973",
+            "house_type": "detached",
+            "size_m2": 160,
+            "province": "BO",
+            "adults": 2,
+            "children": 2,
+            "elderlies": 1,
+            "appliances": [
+                "fridge",
+                "inductionCooktop",
+                "oven",
+                "microwave",
+                "washingMachine",
+                "dishwasher",
+                "television",
+                "heatPump",
+                "electricVehicle",
+                "chargingStation",
+                "solarPanel",
+                "solarBattery",
+            ],
+            # digiwatt_appliances: one quantity per chosen appliance (default 1)
+            "fridge": 2,
+            "television": 2,
+        },
+    ),
+}
 
 
 class HomeAssistant:
@@ -388,18 +541,62 @@ def wait_running(hass: HomeAssistant, timeout: float = 300) -> None:
     raise FlowError(f"Home Assistant is still {state or 'starting'} after {timeout}s")
 
 
-def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> int:
-    """Create a GridMeter entry for `provider` unless one exists."""
-    wait_running(hass)
+def provider_entries(hass: HomeAssistant, provider: str) -> list[dict[str, Any]]:
+    """Return the GridMeter entries of `provider` (by their title prefix)."""
     status, entries = hass.request(
         "GET", f"/api/config/config_entries/entry?domain={DOMAIN}"
     )
-    if status == 200 and isinstance(entries, list) and entries:
-        titles = ", ".join(f"'{entry.get('title')}'" for entry in entries)
-        print(f"GridMeter: an entry already exists ({titles}); nothing to add")
+    if status != 200 or not isinstance(entries, list):
+        raise FlowError(f"listing the GridMeter entries answered {status}: {entries}")
+    prefix = PROVIDERS[provider].title_prefix
+    return [
+        entry for entry in entries if str(entry.get("title", "")).startswith(prefix)
+    ]
+
+
+def _flow_state(hass: HomeAssistant, flow_id: str) -> dict[str, Any] | None:
+    """GET the flow (which also lets it move on); None when it is gone."""
+    status, result = hass.request("GET", f"/api/config/config_entries/flow/{flow_id}")
+    if status == 404:
+        return None
+    if status >= 400 or not isinstance(result, dict):
+        raise FlowError(f"GET flow {flow_id} answered {status}: {result}")
+    return result
+
+
+def wait_while(
+    hass: HomeAssistant, result: dict[str, Any], deadline: float
+) -> dict[str, Any] | None:
+    """Poll a progress or external step until the flow moves on.
+
+    Returns the flow's next result (None when the flow is gone: something else
+    finished it).
+    """
+    kind, step_id = result.get("type"), result.get("step_id")
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(POLL_EVERY)
+        current = _flow_state(hass, result["flow_id"])
+        if current is None or current.get("type") != kind:
+            waited = time.monotonic() - started
+            print(f"GridMeter flow: '{step_id}' moved on after {waited:.1f}s")
+            return current
+    raise FlowError(f"the flow stayed on '{step_id}' ({kind})")
+
+
+def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> int:
+    """Create a GridMeter entry for `provider` unless one of it exists."""
+    existing = provider_entries(hass, provider)
+    if existing:
+        titles = ", ".join(
+            f"'{entry.get('title')}' ({entry.get('state')})" for entry in existing
+        )
+        print(f"GridMeter {provider}: an entry exists already ({titles}); skipped")
         return 0
 
-    answers = {**PROVIDERS.get(provider, {}), **overrides}
+    spec = PROVIDERS[provider]
+    answers = {**spec.answers, **overrides}
+    started = time.monotonic()
     status, result = hass.request(
         "POST",
         "/api/config/config_entries/flow",
@@ -416,8 +613,15 @@ def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> 
         raise FlowError(f"starting the flow answered {status}: {result}")
 
     seen: dict[str, int] = {}
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + FLOW_TIMEOUT
     while time.monotonic() < deadline:
+        if result is None:
+            # The flow finished on its own (a background task moved it on
+            # between two polls): its entry tells how it ended.
+            created = provider_entries(hass, provider)
+            if not created:
+                raise FlowError("the flow ended without creating an entry")
+            result = {"type": "create_entry", "result": created[0]}
         kind = result.get("type")
         flow_id = result.get("flow_id")
         step_id = result.get("step_id") or ""
@@ -429,11 +633,15 @@ def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> 
         if kind == "create_entry":
             entry = result.get("result") or {}
             print(
-                f"GridMeter: created entry '{entry.get('title')}' "
-                f"(entry_id {entry.get('entry_id')}, state {entry.get('state')})"
+                f"GridMeter {provider}: created entry '{entry.get('title')}' "
+                f"(entry_id {entry.get('entry_id')}, state {entry.get('state')}) "
+                f"in {time.monotonic() - started:.1f}s"
             )
             return 0
         if kind == "abort":
+            if result.get("reason") == "already_configured":
+                print(f"GridMeter {provider}: this account is configured already")
+                return 0
             raise FlowError(f"the flow aborted: {result.get('reason')}")
         if kind == "menu":
             options = result.get("menu_options") or []
@@ -452,23 +660,52 @@ def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> 
                     f"step '{step_id}' needs {missing}; add them to PROVIDERS in "
                     f"{Path(__file__).name} or pass --set FIELD=VALUE"
                 )
-        elif kind in (
-            "show_progress",
-            "show_progress_done",
-            "external",
-            "external_done",
-        ):
-            if kind == "external":
-                print(f"GridMeter flow: external step, open {result.get('url')}")
-            time.sleep(2)
-            result = hass.expect("GET", f"/api/config/config_entries/flow/{flow_id}")
+        elif kind == "progress":
+            result = wait_while(hass, result, deadline)
             continue
+        elif kind == "external":
+            if spec.on_external is None:
+                print(
+                    f"GridMeter flow: external step; open {result.get('url')} "
+                    "and finish there (waiting)"
+                )
+            else:
+                spec.on_external(result)
+            result = wait_while(hass, result, deadline)
+            continue
+        elif kind in ("progress_done", "external_done"):
+            payload = {}  # continue with the next step, as the frontend does
         else:
             raise FlowError(f"unexpected flow result: {json.dumps(result)}")
-        result = hass.expect(
+        status, result = hass.request(
             "POST", f"/api/config/config_entries/flow/{flow_id}", payload
         )
-    raise FlowError("the flow did not finish within 5 minutes")
+        if status == 404 and kind in ("progress_done", "external_done"):
+            result = None  # finished meanwhile by the flow's own task
+        elif status >= 400 or not isinstance(result, dict):
+            raise FlowError(f"step '{step_id}' answered {status}: {result}")
+    raise FlowError(f"the flow did not finish within {FLOW_TIMEOUT:.0f}s")
+
+
+def add_entries(
+    hass: HomeAssistant, providers: list[str], overrides: dict[str, Any]
+) -> int:
+    """Add an entry for each provider; a failure does not stop the others."""
+    wait_running(hass)
+    failed: list[str] = []
+    for provider in providers:
+        try:
+            code = add_entry(hass, provider, overrides)
+        except FlowError as err:
+            print(f"error: GridMeter {provider}: {err}", file=sys.stderr)
+            failed.append(provider)
+            continue
+        if code == EXIT_NO_HANDLER:
+            return code
+    if failed:
+        print(f"GridMeter: no entry for {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main() -> int:
@@ -482,7 +719,7 @@ def main() -> int:
         "--print-credentials", action="store_true", help="print the user and password"
     )
     add = sub.add_parser("add-entry", help="create a GridMeter entry via the flow")
-    add.add_argument("provider", choices=sorted(PROVIDERS))
+    add.add_argument("provider", nargs="+", choices=list(PROVIDERS))
     add.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     args = parser.parse_args()
 
@@ -498,7 +735,7 @@ def main() -> int:
         for item in args.set:
             field, _, value = item.partition("=")
             overrides[field] = _parse_value(value)
-        return add_entry(hass, args.provider, overrides)
+        return add_entries(hass, args.provider, overrides)
     except FlowError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
