@@ -79,6 +79,10 @@ class Provider:
     """Answers for the provider's forms, keyed by field name."""
     on_external: Callable[[dict[str, Any]], None] | None = None
     """What a person does on an external step (called once with the step)."""
+    on_existing: (
+        Callable[[HomeAssistant, list[dict[str, Any]], dict[str, Any]], None] | None
+    ) = None
+    """Called with the provider's entries and answers when it is skipped."""
 
 
 class _FormParser(HTMLParser):
@@ -103,15 +107,21 @@ class _FormParser(HTMLParser):
 
 
 def _http(
-    url: str, data: dict[str, str] | None = None, timeout: float = 30
+    url: str,
+    form: dict[str, str] | None = None,
+    *,
+    payload: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
 ) -> tuple[int, str]:
-    """GET a page (or POST a form to it); return the status and the text."""
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    req = urllib.request.Request(
-        url, data=body, method="GET" if data is None else "POST"
-    )
-    if body is not None:
+    """GET a page, or POST a form or JSON to it; return the status and the text."""
+    req = urllib.request.Request(url, headers=headers or {})
+    if form is not None:
+        req.data = urllib.parse.urlencode(form).encode()
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    elif payload is not None:
+        req.data = json.dumps(payload).encode()
+        req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, response.read().decode(errors="replace")
@@ -149,6 +159,78 @@ def sign_switchgrid_consent(step: dict[str, Any], wait: float = 30) -> None:
     if status >= 400:
         raise FlowError(f"signing at {action} answered {status}: {page[:200]}")
     print(f"GridMeter flow: signed the consent ({action} answered {status})")
+
+
+def restore_digiwatt_user(
+    hass: HomeAssistant, entries: list[dict[str, Any]], answers: dict[str, Any]
+) -> None:
+    """Register the entry's user again with a restarted Digiwatt simulator.
+
+    The simulator keeps its users in memory, so after a restart it answers
+    "User not found" to the entry made by an earlier run, which then stays in
+    setup_retry. Create and onboard the user again with the same answers (as
+    the flow did), then reload the entry. Nothing happens when the user exists.
+    """
+    pod = str(answers["pod"])
+    ours = [entry for entry in entries if str(entry.get("title")).endswith(pod[-4:])]
+    if not ours:
+        return
+    base = str(answers["base_url"]).rstrip("/")
+    account = str(answers["account_number"])
+    status, text = _http(
+        f"{base}/auth/token",
+        {
+            "client_id": str(answers["client_id"]),
+            "client_secret": str(answers["client_secret"]),
+            "grant_type": "client_credentials",
+        },
+    )
+    if status != 200:
+        raise FlowError(f"Digiwatt token answered {status}: {text[:200]}")
+    auth = {"Authorization": f"Bearer {json.loads(text)['access_token']}"}
+    status, text = _http(
+        f"{base}/users",
+        payload={
+            "pod": pod,
+            "account_number": account,
+            "company_code": answers["company_code"],
+        },
+        headers=auth,
+    )
+    if status == 409:
+        return  # the simulator knows the user: nothing was lost
+    if status >= 400:
+        raise FlowError(f"creating the Digiwatt user answered {status}: {text[:200]}")
+    quantities = {name: answers.get(name, 1) for name in answers["appliances"]}
+    status, text = _http(
+        f"{base}/users/{account}/onboarding",
+        payload={
+            "house": {
+                "type": answers["house_type"],
+                "dimesion": answers["size_m2"],  # sic, the documented spelling
+                "province": answers["province"],
+            },
+            "residents": {
+                key: answers[key] for key in ("adults", "children", "elderlies")
+            },
+            "appliances": [
+                {"appliance": name, "quantity": count}
+                for name, count in quantities.items()
+            ],
+        },
+        headers=auth,
+    )
+    if status >= 400:
+        raise FlowError(f"onboarding the Digiwatt user answered {status}: {text[:200]}")
+    print(
+        f"GridMeter digiwatt: the simulator had forgotten {account}; registered again"
+    )
+    for entry in ours:
+        if entry.get("state") != "loaded":
+            hass.expect(
+                "POST", f"/api/config/config_entries/entry/{entry['entry_id']}/reload"
+            )
+            print(f"GridMeter digiwatt: reloaded '{entry.get('title')}'")
 
 
 # Each provider's simulator and answers. Add a provider here (and start its
@@ -215,6 +297,7 @@ PROVIDERS: dict[str, Provider] = {
             "fridge": 2,
             "television": 2,
         },
+        on_existing=restore_digiwatt_user,
     ),
 }
 
@@ -524,6 +607,10 @@ def describe(result: dict[str, Any]) -> str:
     if kind == "create_entry":
         entry = result.get("result") or {}
         return f"create_entry '{entry.get('title', result.get('title'))}'"
+    if kind == "progress":
+        return f"progress '{step}' ({result.get('progress_action')})"
+    if kind == "external":
+        return f"external step '{step}' at {result.get('url')}"
     return f"{kind} '{step}': {json.dumps(result)[:300]}"
 
 
@@ -586,16 +673,17 @@ def wait_while(
 
 def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> int:
     """Create a GridMeter entry for `provider` unless one of it exists."""
+    spec = PROVIDERS[provider]
+    answers = {**spec.answers, **overrides}
     existing = provider_entries(hass, provider)
     if existing:
         titles = ", ".join(
             f"'{entry.get('title')}' ({entry.get('state')})" for entry in existing
         )
         print(f"GridMeter {provider}: an entry exists already ({titles}); skipped")
+        if spec.on_existing is not None:
+            spec.on_existing(hass, existing, answers)
         return 0
-
-    spec = PROVIDERS[provider]
-    answers = {**spec.answers, **overrides}
     started = time.monotonic()
     status, result = hass.request(
         "POST",

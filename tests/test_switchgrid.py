@@ -417,6 +417,20 @@ async def test_consent_revoked_repair_and_renewal(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
+async def test_deleted_consent_raises_the_repair(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """An Ask Switchgrid no longer knows (404) is a consent to sign again."""
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    del switchgrid.sim.asks[entry.data["ask_id"]]
+    await entry.runtime_data.coordinator.async_refresh()
+    issue = issue_registry.async_get_issue(DOMAIN, f"consent_{entry.entry_id}".lower())
+    assert issue is not None
+    assert issue.is_fixable
+
+
 async def test_removal_revokes_the_consent(
     hass: HomeAssistant, switchgrid: RunningSwitchgrid
 ) -> None:

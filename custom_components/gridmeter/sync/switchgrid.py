@@ -280,7 +280,13 @@ class SwitchgridSync:
             return SyncResult(data=await self.async_build_data(now), retry_at=retry_at)
 
     async def _async_sync(self, now: datetime) -> datetime | None:
-        ask = await self.client.async_get_ask(self.entry.data[CONF_ASK_ID])
+        try:
+            ask = await self.client.async_get_ask(self.entry.data[CONF_ASK_ID])
+        except NotFound as err:
+            # Our Ask was deleted on Switchgrid's side: the consent it carried
+            # is gone just as surely as a revoked one, and only a new
+            # signature brings the data back.
+            raise ConsentRevoked("the consent no longer exists") from err
         if not ask.usable(now):
             raise ConsentRevoked("the consent is no longer valid")
         self.consent_expires = ask.expires_at
