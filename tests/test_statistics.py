@@ -282,3 +282,83 @@ async def test_large_writes_go_in_slices(
     rows = await _rows(hass, STAT.statistic_id)
     assert len(rows) == 5000
     assert rows[-1][2] == 1250.0
+
+
+async def test_new_off_peak_hours_leave_no_stale_period_rows(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """Re-importing with other off-peak hours zeroes the old HC/HP rows.
+
+    Every hour then splits into HP + HC equal to the consumption, whichever
+    calendar wrote it first.
+    """
+    from custom_components.gridmeter.providers.models import MeterPoint
+    from custom_components.gridmeter.statistics import async_import_energy
+
+    from .stats_helpers import assert_continuous, read_hours
+
+    point = MeterPoint(provider="switchgrid", meter_id="P1", timezone="Europe/Paris")
+    start = datetime(2026, 1, 12, 18, tzinfo=UTC)
+    readings = [
+        EnergyReading(
+            start=start + i * HOUR,
+            duration=HOUR,
+            kind=EnergyKind.CONSUMPTION,
+            kwh=1.0 + i / 10,
+        )
+        for i in range(12)
+    ]
+    night = FranceHPHC(
+        ((datetime(2026, 1, 1, 22).time(), datetime(2026, 1, 1, 6).time()),)
+    )
+    early = FranceHPHC(
+        ((datetime(2026, 1, 1, 0).time(), datetime(2026, 1, 1, 8).time()),)
+    )
+    await async_import_energy(hass, point, readings, night)
+    await async_import_energy(hass, point, readings, early)
+    total = await read_hours(hass, "gridmeter:switchgrid_p1_consumption")
+    hp = await read_hours(hass, "gridmeter:switchgrid_p1_consumption_hp")
+    hc = await read_hours(hass, "gridmeter:switchgrid_p1_consumption_hc")
+    assert len(total) == 12
+    for hour, (kwh, _) in total.items():
+        assert round(hp.get(hour, (0.0, 0.0))[0] + hc.get(hour, (0.0, 0.0))[0], 6) == (
+            round(kwh, 6)
+        ), hour
+    # 22:00 and 23:00 Paris (21:00, 22:00 UTC) are peak hours now.
+    assert hc[datetime(2026, 1, 12, 21, tzinfo=UTC)][0] == 0.0
+    assert hp[datetime(2026, 1, 12, 21, tzinfo=UTC)][0] == pytest.approx(1.3)
+    assert_continuous(hp)
+    assert_continuous(hc)
+    # A third run with the same calendar writes nothing.
+    report = await async_import_energy(hass, point, readings, early)
+    assert report.total == 0
+
+
+async def test_latest_data_survives_a_silence_longer_than_a_month(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """Two months without data: the meter is disconnected, not waiting."""
+    from custom_components.gridmeter.data import ConnectionStatus
+    from custom_components.gridmeter.providers.models import MeterPoint
+    from custom_components.gridmeter.statistics import async_import_energy
+    from custom_components.gridmeter.sync.common import (
+        async_energy_totals,
+        meter_status,
+    )
+
+    point = MeterPoint(provider="datadis", meter_id="ES9", timezone="Europe/Madrid")
+    last = datetime(2026, 8, 31, 21, tzinfo=UTC)
+    readings = [
+        EnergyReading(
+            start=last - i * HOUR, duration=HOUR, kind=EnergyKind.CONSUMPTION, kwh=0.5
+        )
+        for i in range(3)
+    ]
+    await async_import_energy(hass, point, readings, None)
+    now = datetime(2026, 11, 21, 10, tzinfo=UTC)
+    totals, latest = await async_energy_totals(
+        hass, point, [EnergyKind.CONSUMPTION], now
+    )
+    assert latest == last + HOUR
+    assert totals[EnergyKind.CONSUMPTION].this_month is None
+    assert meter_status(latest, now) is ConnectionStatus.DISCONNECTED

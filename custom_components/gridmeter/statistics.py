@@ -35,6 +35,7 @@ from homeassistant.components.recorder.models import (
 )
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
+    get_last_statistics,
     statistics_during_period,
 )
 from homeassistant.components.recorder.tasks import SynchronizeTask
@@ -126,6 +127,10 @@ class HourlyEnergy:
 
     series: dict[str, dict[datetime, float]] = field(default_factory=dict)
     incomplete_hours: int = 0
+    period_series: dict[str, frozenset[datetime]] = field(default_factory=dict)
+    """Every tariff-period series of the calendar → the complete hours of its
+    register: an hour missing from the period's own series holds 0 kWh there
+    (so a row left by an older calendar is zeroed, never kept)."""
 
 
 def hour_start(instant: datetime) -> datetime:
@@ -174,6 +179,12 @@ def aggregate_hourly(
             result.series.setdefault(series_key(kind, period), {})[hour] = round(
                 kwh, _SUM_DIGITS
             )
+    if calendar is not None:
+        for kind in SPLIT_KINDS:
+            hours = frozenset(hour for (k, hour) in complete if k is kind)
+            if hours:
+                for period in calendar.periods:
+                    result.period_series[series_key(kind, period)] = hours
     return result
 
 
@@ -259,18 +270,39 @@ class StatisticsWriter:
         return 0.0
 
     async def async_write_energy(
-        self, statistic: EnergyStatistic, hours: Mapping[datetime, float]
+        self,
+        statistic: EnergyStatistic,
+        hours: Mapping[datetime, float],
+        *,
+        zero_elsewhere: frozenset[datetime] = frozenset(),
     ) -> int:
-        """Merge complete hourly kWh into a sum statistic; return rows written."""
-        if not hours:
+        """Merge complete hourly kWh into a sum statistic; return rows written.
+
+        Hours of `zero_elsewhere` missing from `hours` hold 0 kWh: a stored
+        non-zero row there is set to 0 (a tariff period whose hours moved).
+        """
+        if not hours and not zero_elsewhere:
             return 0
         async with self._locks[statistic.statistic_id]:
-            first = min(hours)
+            first = min(hours.keys() | zero_elsewhere)
             stored = dict(
                 await self._async_read(
                     statistic.statistic_id, first, None, {"state", "sum"}
                 )
             )
+            if zero_elsewhere:
+                hours = {
+                    **{
+                        hour: 0.0
+                        for hour in zero_elsewhere
+                        if hour not in hours
+                        and (row := stored.get(hour)) is not None
+                        and (row.get("state") or 0.0) != 0.0
+                    },
+                    **hours,
+                }
+                if not hours:
+                    return 0
             anchor = await self.hass.async_add_executor_job(
                 _first_change, hours, stored
             )
@@ -320,6 +352,13 @@ class StatisticsWriter:
                 await self._async_add(statistic.metadata(), rows)
             return len(rows)
 
+    async def async_last_hour(self, statistic_id: str) -> datetime | None:
+        """Return the start of the newest stored hour of a statistic, if any."""
+        await self._async_wait_for_writes()
+        return await get_instance(self.hass).async_add_executor_job(
+            _last_hour, self.hass, statistic_id
+        )
+
     async def async_read_states(
         self, statistic_id: str, start: datetime
     ) -> dict[datetime, float]:
@@ -328,6 +367,12 @@ class StatisticsWriter:
         return {
             hour: state for hour, row in rows if (state := row.get("state")) is not None
         }
+
+
+def _last_hour(hass: HomeAssistant, statistic_id: str) -> datetime | None:
+    """Return the start of the newest stored row (recorder thread pool)."""
+    rows = get_last_statistics(hass, 1, statistic_id, False, {"state"})
+    return next((_utc(row["start"]) for row in rows.get(statistic_id, [])), None)
 
 
 def _read_rows(
@@ -457,10 +502,12 @@ async def async_import_energy(
     hourly = await hass.async_add_executor_job(aggregate_hourly, readings, calendar)
     writer = get_writer(hass)
     report = WriteReport()
-    for key, hours in sorted(hourly.series.items()):
+    for key in sorted(hourly.series.keys() | hourly.period_series.keys()):
         statistic = energy_statistic(point, key)
         report.rows[statistic.statistic_id] = await writer.async_write_energy(
-            statistic, hours
+            statistic,
+            hourly.series.get(key, {}),
+            zero_elsewhere=hourly.period_series.get(key, frozenset()),
         )
     if hourly.incomplete_hours:
         _LOGGER.debug(

@@ -61,6 +61,7 @@ async def async_energy_totals(
     Days and months are those of the supply's own time zone. Also returns the
     end of the newest stored hour (of any register).
     """
+    kinds = tuple(kinds)
     tz = ZoneInfo(point.timezone)
     today = now.astimezone(tz).date()
     this_month = today.replace(day=1)
@@ -105,6 +106,17 @@ async def async_energy_totals(
             ),
             latest_day_date=latest_day,
         )
+    if latest is None:
+        # Silent for more than a month: the newest hour is older than the
+        # window read above, but it still dates the silence (the 14-day repair
+        # and the disconnected status must not vanish after a month).
+        for kind in kinds:
+            last = await writer.async_last_hour(
+                statistic_id(point.provider, point.meter_id, series_key(kind))
+            )
+            if last is not None:
+                end = last + timedelta(hours=1)
+                latest = end if latest is None or end > latest else latest
     return totals, latest
 
 
