@@ -25,6 +25,8 @@ TO_REDACT = {
     "cups",
     "meter_id",
     "postal_code",
+    "municipality",
+    "region_code",
     "area",
     "serial_number",
     # Switchgrid
@@ -56,16 +58,17 @@ async def async_get_config_entry_diagnostics(
     # Meters are keyed by their identifier: number them instead.
     meters = [to_json(meter) for meter in (data.meters.values() if data else [])]
     sync_state = runtime.sync.diagnostics()
+    aliases: dict[str, str] = {}
     return async_redact_data(
         {
-            "entry": entry.as_dict(),
+            "entry": _anonymise_keys(entry.as_dict(), aliases),
             "last_update_success": coordinator.last_update_success,
             "account_status": data.account_status.value if data else None,
             "last_sync": data.last_sync.isoformat()
             if data and data.last_sync
             else None,
             "meters": meters,
-            "sync": _anonymise_keys(sync_state),
+            "sync": _anonymise_keys(sync_state, aliases),
         },
         TO_REDACT,
     )
@@ -76,7 +79,10 @@ _METER_ID = re.compile(r"^(ES\d{16}[A-Z0-9]{2,4}|IT\d{3}E\d{8}\w?|\d{14})$", re.
 
 
 def _anonymise_keys(value: Any, mapping: dict[str, str] | None = None) -> Any:
-    """Replace dictionary keys that are meter identifiers with `meter_1`..."""
+    """Replace meter identifiers with `meter_1`...: as keys and as list items.
+
+    (The supplies chosen in the options are a list of identifiers.)
+    """
     mapping = {} if mapping is None else mapping
     if isinstance(value, dict):
         result: dict[str, Any] = {}
@@ -90,4 +96,6 @@ def _anonymise_keys(value: Any, mapping: dict[str, str] | None = None) -> Any:
         return result
     if isinstance(value, list):
         return [_anonymise_keys(item, mapping) for item in value]
+    if isinstance(value, str) and _METER_ID.match(value):
+        return mapping.setdefault(value, f"meter_{len(mapping) + 1}")
     return value
