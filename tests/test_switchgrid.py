@@ -169,8 +169,8 @@ async def test_flow_consent_and_hp_hc_statistics(
     assert data.consent_expires is not None
     # No injection asked: no return statistic.
     assert not await read_hours(hass, f"{prefix}_return")
-    # One order placed for the whole first import.
-    assert calls(switchgrid, "order") == 1
+    # Two orders for the whole first import: the daily data, then the curve.
+    assert calls(switchgrid, "order") == 2
 
 
 async def test_injection_and_base_tariff(
@@ -350,31 +350,67 @@ async def test_several_contracts_and_duplicates(
     assert result["reason"] == "already_configured"
 
 
+def curve_requests(switchgrid: RunningSwitchgrid) -> list[Any]:
+    """Every LOADCURVE request the simulator received, oldest first."""
+    return [
+        request
+        for order in switchgrid.sim.orders.values()
+        for request in order.requests
+        if request.type == "LOADCURVE"
+    ]
+
+
+async def next_morning(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Move to 10:00 UTC the next day and let the scheduled sync run."""
+    target = (dt_util.utcnow() + timedelta(days=1)).replace(hour=10, minute=0)
+    freezer.move_to(target)
+    async_fire_time_changed(hass, target)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def test_load_curve_never_collected(
     hass: HomeAssistant,
     switchgrid: RunningSwitchgrid,
     issue_registry: ir.IssueRegistry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The activation error is reported once, ordered with retry, and the
-    data arrives the day after Enedis activates the curve.
+    """A curve Enedis never collected is ordered once, with automatic retry,
+    in its own order: the daily data keeps coming while it waits, the state
+    is reported, and once activated its short history is not ordered again.
     """
+    switchgrid.sim.activation_delay = timedelta(days=60)
     entry = await add_entry(hass, switchgrid, name="Lefebvre", prm=LILLE)
+    sync = entry.runtime_data.sync
     issue_id = f"load_curve_pending_{entry.entry_id}".lower()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
     meter = entry.runtime_data.coordinator.data.meters[LILLE]
     assert meter.status == "waiting_for_data"
     assert meter.contract is not None
+    assert meter.last_peak is not None
+    (first,) = curve_requests(switchgrid)
+    assert first.retry_after_activation
+
+    for _ in range(3):
+        await next_morning(hass, freezer)
+    # One daily order a day; the waiting curve is neither waited for nor
+    # ordered again.
+    assert calls(switchgrid, "order") == 1 + 4
+    assert curve_requests(switchgrid) == [first]
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    peaks = entry.runtime_data.coordinator.data.meters[LILLE].last_peak
+    assert peaks is not None
+    assert peaks.at > NOW + timedelta(days=1)
 
     switchgrid.sim.activate_load_curve(LILLE, since=NOW.date() - timedelta(days=10))
-    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 5.0):
-        for _ in range(2):
-            target = (dt_util.utcnow() + timedelta(days=1)).replace(hour=10, minute=0)
-            freezer.move_to(target)
-            async_fire_time_changed(hass, target)
-            await hass.async_block_till_done(wait_background_tasks=True)
+    await next_morning(hass, freezer)
     assert await read_hours(hass, f"gridmeter:switchgrid_{LILLE}_consumption")
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    # Ten days of curve is all this meter has: its history is done.
+    assert sync.history_for is not None
+    await next_morning(hass, freezer)
+    latest = curve_requests(switchgrid)[-1]
+    assert latest is not first
+    assert latest.since >= dt_util.utcnow() - timedelta(days=8)
 
 
 async def test_consent_revoked_repair_and_renewal(
@@ -490,12 +526,13 @@ async def test_restart_resumes_the_open_order(
         assert not await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
         await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
-        assert calls(switchgrid, "order") == 1
+        # The daily order and the curve order, neither placed again.
+        assert calls(switchgrid, "order") == 2
         switchgrid.sim.order_delay = 0
         switchgrid.sim.settle_all()
         await entry.runtime_data.coordinator.async_refresh()
         await hass.async_block_till_done(wait_background_tasks=True)
-    assert calls(switchgrid, "order") == 1
+    assert calls(switchgrid, "order") == 2
     assert await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
     assert not entry.runtime_data.sync.orders
 
@@ -522,7 +559,8 @@ async def test_options_off_peak_override_reimports(
     hc = await read_hours(hass, f"gridmeter:switchgrid_{LYON}_consumption_hc")
     seven = datetime(2026, 11, 5, 7, tzinfo=PARIS_TZ).astimezone(UTC)
     assert seven in hc
-    assert calls(switchgrid, "order") == 2
+    # Only the curve is ordered again (its history, with the new split).
+    assert calls(switchgrid, "order") == 3
 
 
 async def test_diagnostics_are_redacted(

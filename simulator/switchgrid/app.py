@@ -1114,6 +1114,9 @@ class SwitchgridSimulator:
                 activated = (requested + self.activation_delay).astimezone(PARIS).date()
                 state.activations[household.prm] = activated
             elif data_request.retry_after_activation:
+                # Assumption: the request stays PENDING (Switchgrid retries it
+                # after the activation) and shows the first attempt's error.
+                data_request.error_message = NOT_COLLECTED_MESSAGE
                 return
             else:
                 self._finish(data_request, NOT_COLLECTED_MESSAGE)

@@ -3,10 +3,14 @@
 Switchgrid orders are asynchronous: an order is placed, then polled with
 backoff until its requests are done (seconds for contract data, minutes for a
 24-month load curve). Every open order is written down, so a restart resumes
-polling it instead of ordering again. The first run orders 24 months of load
-curve (consumption, and injection when the consent covers it), the daily
-maximum power and the contract; then one order a day after Enedis's morning
-publication re-reads the last week, which picks up late data.
+polling it instead of ordering again. Each day after Enedis's morning
+publication two orders go out: the daily maximum power (and the contract once
+a week), and the load curve (consumption, and injection when the consent
+covers it): 24 months the first time, then the last week, which picks up late
+data. The curve is always ordered with Switchgrid's automatic retry after
+activation, in its own order: a meter whose curve Enedis never collected
+waits in that order, which is looked at every few hours but never ordered
+again in a loop, while the daily orders go on.
 """
 
 from __future__ import annotations
@@ -77,6 +81,10 @@ ORDER_WAIT: Final = 900.0
 """How long one run waits for an order before leaving it for the next run."""
 ORDER_GIVE_UP: Final = timedelta(days=3)
 RESUME_AFTER: Final = timedelta(minutes=30)
+ACTIVATION_POLL: Final = timedelta(hours=3)
+"""How often a curve waiting for Enedis's activation is looked at."""
+ACTIVATION_GIVE_UP: Final = timedelta(days=30)
+"""Switchgrid retries such a curve by itself; only a month of silence re-orders."""
 
 LOADCURVE: Final = "LOADCURVE"
 C68: Final = "C68"
@@ -170,6 +178,9 @@ class SwitchgridSync:
         """Calendar key the 24-month history was imported with (None: not yet)."""
         self.activation_requested: datetime | None = None
         self.last_order_day: str | None = None
+        """Paris day of the last daily order (R66, C68)."""
+        self.last_curve: str | None = None
+        """``day|calendar key`` of the last load-curve order."""
         self.consent_expires: datetime | None = None
         self.last_success: datetime | None = None
         self.last_run = RunCounters()
@@ -191,6 +202,7 @@ class SwitchgridSync:
         self.history_for = data.get("history_for")
         self.activation_requested = _instant(data.get("activation_requested"))
         self.last_order_day = data.get("last_order_day")
+        self.last_curve = data.get("last_curve")
         self.consent_expires = _instant(data.get("consent_expires"))
         self.last_success = _instant(data.get("last_success"))
         # Order answers do not echo a request's direction: keep what was sent.
@@ -207,6 +219,7 @@ class SwitchgridSync:
             "history_for": self.history_for,
             "activation_requested": _iso(self.activation_requested),
             "last_order_day": self.last_order_day,
+            "last_curve": self.last_curve,
             "consent_expires": _iso(self.consent_expires),
             "last_success": _iso(self.last_success),
             "directions": self.client.request_directions,
@@ -292,75 +305,142 @@ class SwitchgridSync:
         self.consent_expires = ask.expires_at
 
         for order_id in list(self.orders):
-            if not await self._async_resume(order_id, now):
-                return now + RESUME_AFTER
+            await self._async_resume(order_id, now)
 
         today = now.astimezone(ZoneInfo(PARIS)).date()
-        # One order a day, and one more the day the off-peak split changes
-        # (its history is ordered again with the new split).
-        order_key = f"{today.isoformat()}|{self._calendar_key()}"
-        if self.last_order_day == order_key:
-            self.last_success = now
-            return None
-        order = await self.client.async_create_order(
-            self.entry.data[CONF_CONSENT_ID], self._requests(today, now)
+        # The daily data (R66, C68) and the load curve go in separate orders:
+        # a curve waiting for Enedis's activation must hold back neither the
+        # daily orders nor the import of their results.
+        if self.last_order_day != today.isoformat():
+            await self._async_place(
+                self._daily_requests(today, now), now, curve=False, history=False
+            )
+            self.last_order_day = today.isoformat()
+        # One curve order a day, and one more the day the off-peak split
+        # changes (its history is ordered again with the new split); never a
+        # second one while one is still open.
+        curve_key = f"{today.isoformat()}|{self._calendar_key()}"
+        curve_open = any(o.get("curve", True) for o in self.orders.values())
+        if self.last_curve != curve_key and not curve_open:
+            history = self.history_for != self._calendar_key()
+            await self._async_place(
+                self._curve_requests(today, history=history),
+                now,
+                curve=True,
+                history=history,
+            )
+            self.last_curve = curve_key
+        async_set_load_curve_pending(
+            self.hass, self.entry, self.activation_requested is not None
         )
-        self.orders[order.id] = {"at": now.isoformat(), "day": today.isoformat()}
-        self.last_order_day = order_key
-        self._save()
-        if not await self._async_resume(order.id, now):
+        if any(not order.get("waiting") for order in self.orders.values()):
             return now + RESUME_AFTER
         self.last_success = now
-        return None
+        # Only a curve waiting for activation is open: Switchgrid finishes it
+        # by itself; a look now and then is enough.
+        return now + ACTIVATION_POLL if self.orders else None
 
-    def _requests(self, today: date, now: datetime) -> list[OrderRequest]:
-        """Today's order: the last week (or 24 months the first time)."""
-        history = self.history_for != self._calendar_key()
+    async def _async_place(
+        self,
+        requests: list[OrderRequest],
+        now: datetime,
+        *,
+        curve: bool,
+        history: bool,
+    ) -> None:
+        """Place one order, write it down, and wait for it (up to ORDER_WAIT)."""
+        order = await self.client.async_create_order(
+            self.entry.data[CONF_CONSENT_ID], requests
+        )
+        self.orders[order.id] = {
+            "at": now.isoformat(),
+            "day": now.astimezone(ZoneInfo(PARIS)).date().isoformat(),
+            "curve": curve,
+            "history": history,
+        }
+        self._save()
+        await self._async_resume(order.id, now)
+
+    def _daily_requests(self, today: date, now: datetime) -> list[OrderRequest]:
+        """Order the last week of daily maximum power, the contract weekly."""
+        since = today - (HISTORY if self.history_for is None else OVERLAP)
+        requests = [
+            OrderRequest(type=R66, direction="SOUTIRAGE", since=since, until=today)
+        ]
+        if self.contract_at is None or now - self.contract_at >= CONTRACT_EVERY:
+            requests.append(OrderRequest(type=C68))
+        return requests
+
+    def _curve_requests(self, today: date, *, history: bool) -> list[OrderRequest]:
+        """Order the last week of load curve, or 24 months for the history.
+
+        Always with Switchgrid's automatic retry: a curve Enedis never
+        collected is then activated and delivered by the same order, instead
+        of failing and being ordered (and billed) again.
+        """
         since = today - (HISTORY if history else OVERLAP)
-        retry = self.activation_requested is not None
         directions = ["CONSUMPTION"]
         if self.entry.data.get(CONF_INJECTION):
             directions.append("INJECTION")
-        requests = [
+        return [
             OrderRequest(
                 type=LOADCURVE,
                 direction=direction,
                 since=since,
                 until=today,
-                retry_after_activation=retry,
+                retry_after_activation=True,
             )
             for direction in directions
         ]
-        requests.append(
-            OrderRequest(type=R66, direction="SOUTIRAGE", since=since, until=today)
-        )
-        if self.contract_at is None or now - self.contract_at >= CONTRACT_EVERY:
-            requests.append(OrderRequest(type=C68))
-        return requests
 
-    async def _async_resume(self, order_id: str, now: datetime) -> bool:
-        """Wait for an order and import it; False when it is still running."""
+    async def _async_look(self, order_id: str, *, wait: bool) -> Order | None:
+        """Read an order, waiting (up to ORDER_WAIT) for it to finish when asked.
+
+        None when Switchgrid no longer knows the order.
+        """
         try:
-            order = await self.client.async_wait_for_order(order_id, timeout=ORDER_WAIT)
+            if wait:
+                try:
+                    return await self.client.async_wait_for_order(
+                        order_id, timeout=ORDER_WAIT, stop=_waits_for_activation
+                    )
+                except RequestTimeout:
+                    pass
+            return await self.client.async_get_order(order_id)
         except NotFound:
-            del self.orders[order_id]
-            return True
-        except RequestTimeout:
-            placed = _instant(self.orders[order_id].get("at")) or now
-            if now - placed > ORDER_GIVE_UP:
-                _LOGGER.warning(
-                    "A Switchgrid order stayed open for days; ordering again"
-                )
-                del self.orders[order_id]
-                self.last_order_day = None
-                return True
-            return False
-        await self._async_import(order, now)
-        del self.orders[order_id]
-        self._save()
-        return True
+            return None
 
-    async def _async_import(self, order: Order, now: datetime) -> None:
+    async def _async_resume(self, order_id: str, now: datetime) -> None:
+        """Import an order once done; note a curve waiting for its activation."""
+        record = self.orders[order_id]
+        # A curve waiting for Enedis is only looked at, never waited for.
+        order = await self._async_look(order_id, wait=not record.get("waiting"))
+        if order is None:
+            del self.orders[order_id]
+            return
+        if order.done:
+            await self._async_import(order, record, now)
+            del self.orders[order_id]
+            self._save()
+            return
+        if _waits_for_activation(order):
+            # Switchgrid asked Enedis for the activation and retries by itself.
+            record["waiting"] = True
+            self.activation_requested = self.activation_requested or now
+        placed = _instant(record.get("at")) or now
+        if now - placed > (
+            ACTIVATION_GIVE_UP if record.get("waiting") else ORDER_GIVE_UP
+        ):
+            _LOGGER.warning("A Switchgrid order stayed open for days; ordering again")
+            del self.orders[order_id]
+            if record.get("curve", True):
+                self.last_curve = None
+            else:
+                self.last_order_day = None
+
+    async def _async_import(
+        self, order: Order, record: Mapping[str, Any], now: datetime
+    ) -> None:
         """Import every successful request; keep the rest for another day."""
         # The contract first: it decides the HP/HC split of the energy.
         for request in sorted(order.requests, key=lambda r: r.type != C68):
@@ -374,22 +454,27 @@ class SwitchgridSync:
                         request.type,
                         redact(str(err)),
                     )
+                    continue
+                if request.type == LOADCURVE:
+                    # The curve is collected now, whatever the data holds.
+                    self.activation_requested = None
+                    if record.get("history") and request.direction == "CONSUMPTION":
+                        # The whole window was read: a meter with less than
+                        # 24 months of curve has no more to give.
+                        self.history_for = self._calendar_key()
+                        self.last_curve = f"{record.get('day')}|{self.history_for}"
             elif request.status is RequestStatus.FAILED:
                 self.last_run.requests_failed.append(request.type)
                 if request.type == LOADCURVE and request.load_curve_not_activated:
-                    # Enedis never collected this meter's curve: Switchgrid asks
-                    # for the activation; the next orders wait for it.
+                    # Switchgrid did not keep the order for a retry: the next
+                    # day's curve order asks again (once a day, not in a loop).
                     self.activation_requested = self.activation_requested or now
-                    self.last_order_day = None
                 else:
                     _LOGGER.info(
                         "Switchgrid %s request failed: %s",
                         request.type,
                         redact(request.error_message or ""),
                     )
-        async_set_load_curve_pending(
-            self.hass, self.entry, self.activation_requested is not None
-        )
 
     async def _async_import_request(
         self, request: OrderRequestState, now: datetime
@@ -423,14 +508,6 @@ class SwitchgridSync:
             )
             self.last_run.rows_written += report.total
             self.last_run.skipped_points += batch.skipped
-            if batch.readings:
-                self.activation_requested = None
-            if kind is EnergyKind.CONSUMPTION and self._covers_history(curve.starts_at):
-                self.history_for = self._calendar_key()
-
-    def _covers_history(self, starts_at: datetime) -> bool:
-        """Whether a curve reaches back to the start of the 24-month window."""
-        return starts_at <= self._clock() - HISTORY + OVERLAP
 
     # -- what entities see ------------------------------------------------------
 
@@ -472,6 +549,7 @@ class SwitchgridSync:
             "history_for": self.history_for,
             "activation_requested": _iso(self.activation_requested),
             "last_order_day": self.last_order_day,
+            "last_curve": self.last_curve,
             "consent_expires": _iso(self.consent_expires),
             "last_success": _iso(self.last_success),
             "last_run": to_json(self.last_run),
@@ -491,6 +569,14 @@ class SwitchgridSync:
         if tag == "ask.accepted":
             return event.get("askId") == self.entry.data.get(CONF_ASK_ID)
         return False
+
+
+def _waits_for_activation(order: Order) -> bool:
+    """Whether a load curve of the order waits for Enedis to collect it."""
+    return any(
+        r.type == LOADCURVE and not r.done and r.load_curve_not_activated
+        for r in order.requests
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

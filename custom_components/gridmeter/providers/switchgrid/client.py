@@ -372,19 +372,22 @@ class SwitchgridClient:
         first_delay: float = 2.0,
         max_delay: float = 60.0,
         timeout: float = 900.0,
+        stop: Callable[[Order], bool] | None = None,
     ) -> Order:
         """Poll an order until no request is running, backing off exponentially.
 
         Waits ``first_delay``, then doubles up to ``max_delay`` between polls;
         raises RequestTimeout after ``timeout`` seconds (the order keeps
         running at Switchgrid: read it again later with `async_get_order`).
+        ``stop`` ends the wait early on a running order (e.g. a load curve
+        that waits for its activation at Enedis).
         """
         loop_clock = asyncio.get_running_loop().time
         deadline = loop_clock() + max(timeout, 0.0)
         delay = max(first_delay, 0.05)
         while True:
             order = await self.async_get_order(order_id)
-            if order.done:
+            if order.done or (stop is not None and stop(order)):
                 return order
             remaining = deadline - loop_clock()
             if remaining <= 0:
