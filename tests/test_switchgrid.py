@@ -622,3 +622,52 @@ async def test_lost_and_stuck_orders_and_revocation_failure(
     await hass.async_block_till_done()
     shown = persistent_notification._async_get_or_create_notifications(hass)
     assert "gridmeter_consent_not_revoked" in shown
+
+
+async def test_order_answers_shaped_like_the_api_document(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """An unreadable order answer still leaves the order id to poll (the order
+    is billed: never placed again); requests without ids are imported with
+    the direction they were sent with.
+    """
+    switchgrid.sim.order_answer = "broken_once"
+    entry = await add_entry(hass, switchgrid, name="Bertrand", prm=LYON)
+    meter = entry.runtime_data.coordinator.data.meters[LYON]
+    assert meter.contract is not None
+    assert meter.last_peak is not None
+    assert calls(switchgrid, "order") == 2
+    await entry.runtime_data.coordinator.async_refresh()
+    assert calls(switchgrid, "order") == 2
+    assert not entry.runtime_data.sync.orders
+
+    switchgrid.sim.order_answer = "seed"
+    await add_entry(hass, switchgrid, name="Garcia", prm=TOULOUSE, injection=True)
+    returned = await read_hours(hass, f"gridmeter:switchgrid_{TOULOUSE}_return")
+    consumed = await read_hours(hass, f"gridmeter:switchgrid_{TOULOUSE}_consumption")
+    truth = switchgrid.sim.truth_hourly_kwh(TOULOUSE, "INJECTION")
+    assert returned
+    assert consumed
+    assert all(round(s, 6) == round(truth[h], 6) for h, (s, _) in returned.items())
+
+
+async def test_load_curve_of_unknown_direction_is_skipped(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A curve whose direction cannot be told is not written as consumption."""
+    with patch(
+        "custom_components.gridmeter.providers.switchgrid.SwitchgridClient._learn_directions"
+    ):
+        entry = await add_entry(
+            hass, switchgrid, name="Garcia", prm=TOULOUSE, injection=True
+        )
+    prefix = f"gridmeter:switchgrid_{TOULOUSE}"
+    assert not await read_hours(hass, f"{prefix}_consumption")
+    assert not await read_hours(hass, f"{prefix}_return")
+    assert entry.runtime_data.sync.last_run.requests_failed == [
+        "LOADCURVE",
+        "LOADCURVE",
+    ]
+    assert "unknown direction" in caplog.text

@@ -209,6 +209,11 @@ class SwitchgridSimulator:
         self.activation_delay = timedelta(hours=6)
         """Simulated time Enedis needs to activate a load-curve collection."""
         self.data_url_ttl = timedelta(hours=1)
+        self.order_answer = "full"
+        """Shape of order answers: ``full`` (request ids, as the spec), ``seed``
+        (no request ids, as the API document's examples) or ``broken_once``
+        (the next ``POST /order`` answer has a ``requests`` that is not a
+        list; the order is placed all the same)."""
         self.retry_after = 1
         """``Retry-After`` (s) of an injected 429/503 without an explicit body."""
         self.webhook_url: str | None = None
@@ -957,7 +962,11 @@ class SwitchgridSimulator:
                 self._timers.append(
                     loop.call_later(self.order_delay + 0.005, self.settle_all)
                 )
-        return _json(self._order_json(order))
+        payload = self._order_json(order)
+        if self.order_answer == "broken_once":
+            self.order_answer = "full"
+            payload["requests"] = {"unexpected": True}
+        return _json(payload)
 
     async def _order_get(self, request: web.Request) -> web.StreamResponse:
         if (denied := self._auth(request)) is not None:
@@ -970,7 +979,6 @@ class SwitchgridSimulator:
 
     def _request_json(self, data_request: DataRequest) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": data_request.id,
             "type": data_request.type,
             "status": data_request.status,
             "orderedAt": iso(data_request.ordered_at),
@@ -978,6 +986,8 @@ class SwitchgridSimulator:
             "dataUrl": data_request.data_url,
             "errorMessage": data_request.error_message,
         }
+        if self.order_answer != "seed":
+            out = {"id": data_request.id, **out}
         if data_request.type == "LOADCURVE":
             series = data_request.series
             out["loadCurve"] = (

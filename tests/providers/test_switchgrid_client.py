@@ -57,6 +57,7 @@ from simulator.switchgrid import (
 )
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+YESTERDAY = date(2026, 11, 9)
 PARIS = ZoneInfo("Europe/Paris")
 SIGNER = Signer(
     first_name="Julien",
@@ -839,3 +840,72 @@ async def test_answers_shaped_differently(
         None,
     ]
     assert not order.done
+
+
+async def test_order_answers_without_request_ids(
+    sg: Running, session: aiohttp.ClientSession
+) -> None:
+    """Answers shaped like the API document's examples (no request ids) are
+    read, and each request keeps the direction it was sent with.
+    """
+    sg.sim.order_answer = "seed"
+    client = client_for(sg, session)
+    order = await order_for(
+        client,
+        sg,
+        TOULOUSE_SOLAR,
+        OrderRequest(type="LOADCURVE", direction="CONSUMPTION", since=YESTERDAY),
+        OrderRequest(type="LOADCURVE", direction="INJECTION", since=YESTERDAY),
+        OrderRequest(type="C68"),
+    )
+    assert [(r.id, r.type, r.direction) for r in order.requests] == [
+        (None, "LOADCURVE", "CONSUMPTION"),
+        (None, "LOADCURVE", "INJECTION"),
+        (None, "C68", None),
+    ]
+    assert all(r.status is RequestStatus.SUCCESS for r in order.requests)
+    injection = order.find("LOADCURVE", "INJECTION")
+    assert injection is not None
+    # Inline curves need no id; `/request/{id}/data` cannot be asked without.
+    assert (await client.async_get_load_curve(injection)).values
+    with pytest.raises(NotFound):
+        await client.async_get_load_curve(injection, period="1h")
+    # A restarted client gets the directions back from what was persisted.
+    again = client_for(sg, session)
+    again.restore_request_directions(client.request_directions)
+    reread = await again.async_get_order(order.id)
+    assert [r.direction for r in reread.requests] == [
+        "CONSUMPTION",
+        "INJECTION",
+        None,
+    ]
+
+
+async def test_unreadable_order_answer_keeps_the_order_id(
+    sg: Running, session: aiohttp.ClientSession
+) -> None:
+    """The order is placed even when its answer cannot be read: its id comes
+    back (to be polled, never placed again) and its requests are read later.
+    """
+    client = client_for(sg, session)
+    ask = await signed_ask(client, sg, TOULOUSE_SOLAR)
+    consent = ask.consent_for(TOULOUSE_SOLAR.prm)
+    assert consent is not None
+    sg.sim.order_answer = "broken_once"
+    order = await client.async_create_order(
+        consent,
+        [
+            OrderRequest(type="LOADCURVE", direction="INJECTION", since=YESTERDAY),
+            OrderRequest(type="LOADCURVE", direction="CONSUMPTION", since=YESTERDAY),
+        ],
+    )
+    assert order.id in sg.sim.orders
+    assert order.status is OrderStatus.UNKNOWN
+    assert not order.requests
+    assert not order.done
+    done = await client.async_wait_for_order(order.id, first_delay=0.02)
+    assert [r.direction for r in done.requests] == ["INJECTION", "CONSUMPTION"]
+    # An answer without even an order id is still an error.
+    sg.sim.fail_next("order", 200, body={"status": "PENDING_REQUESTS"})
+    with pytest.raises(InvalidResponse):
+        await client.async_create_order(consent, [OrderRequest(type="C68")])

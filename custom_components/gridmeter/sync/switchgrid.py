@@ -313,9 +313,12 @@ class SwitchgridSync:
         # daily orders nor the import of their results.
         if self.last_order_day != today.isoformat():
             await self._async_place(
-                self._daily_requests(today, now), now, curve=False, history=False
+                self._daily_requests(today, now),
+                now,
+                key=today.isoformat(),
+                curve=False,
+                history=False,
             )
-            self.last_order_day = today.isoformat()
         # One curve order a day, and one more the day the off-peak split
         # changes (its history is ordered again with the new split); never a
         # second one while one is still open.
@@ -326,10 +329,10 @@ class SwitchgridSync:
             await self._async_place(
                 self._curve_requests(today, history=history),
                 now,
+                key=curve_key,
                 curve=True,
                 history=history,
             )
-            self.last_curve = curve_key
         async_set_load_curve_pending(
             self.hass, self.entry, self.activation_requested is not None
         )
@@ -345,13 +348,32 @@ class SwitchgridSync:
         requests: list[OrderRequest],
         now: datetime,
         *,
+        key: str,
         curve: bool,
         history: bool,
     ) -> None:
-        """Place one order, write it down, and wait for it (up to ORDER_WAIT)."""
-        order = await self.client.async_create_order(
-            self.entry.data[CONF_CONSENT_ID], requests
-        )
+        """Place one order, write it down, and wait for it (up to ORDER_WAIT).
+
+        ``key`` marks the order as placed (``last_curve`` or ``last_order_day``).
+        """
+
+        def mark() -> None:
+            if curve:
+                self.last_curve = key
+            else:
+                self.last_order_day = key
+
+        try:
+            order = await self.client.async_create_order(
+                self.entry.data[CONF_CONSENT_ID], requests
+            )
+        except InvalidResponse:
+            # A 2xx answer without a readable order id: the order is most
+            # likely placed, and billed. Not again before the next day.
+            mark()
+            self._save()
+            raise
+        mark()
         self.orders[order.id] = {
             "at": now.isoformat(),
             "day": now.astimezone(ZoneInfo(PARIS)).date().isoformat(),
@@ -494,9 +516,16 @@ class SwitchgridSync:
             oldest = (now - HISTORY).isoformat()
             self.peaks = {k: p for k, p in self.peaks.items() if k >= oldest}
         elif request.type == LOADCURVE:
-            kind = DIRECTIONS.get(request.direction or "CONSUMPTION")
+            kind = DIRECTIONS.get(request.direction or "")
             if kind is None:
-                raise InvalidResponse(f"unknown direction {request.direction!r}")
+                # Never guess: an injection curve written as consumption
+                # would corrupt both statistics. The next order re-reads it.
+                self.last_run.requests_failed.append(request.type)
+                _LOGGER.warning(
+                    "A Switchgrid load curve of unknown direction (%s) was skipped",
+                    request.direction,
+                )
+                return
             curve = await self.client.async_get_load_curve(request)
             batch = await self.hass.async_add_executor_job(
                 lambda: load_curve_readings(curve, kind, meter_id=self.point.meter_id)

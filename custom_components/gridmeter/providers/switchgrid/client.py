@@ -52,6 +52,7 @@ from .models import (
     Order,
     OrderRequest,
     OrderRequestState,
+    OrderStatus,
     RequestStatus,
     Signer,
     SwitchgridContract,
@@ -199,11 +200,16 @@ class SwitchgridClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._clock = clock
         self._directions: dict[str, str] = {}
+        self._unlearnt: dict[str, list[dict[str, Any]]] = {}
+        """Order id → items sent, for an order whose answer could not be read."""
         self.requests_sent = 0
 
     @property
     def request_directions(self) -> dict[str, str]:
-        """Request id → direction learnt from the orders placed (to persist).
+        """Request key → direction learnt from the orders placed (to persist).
+
+        The key is the request id, or ``<order id>#<index>`` for a request
+        Switchgrid answered without one.
 
         The v2 answers do not echo a request's direction; the client fills
         ``OrderRequestState.direction`` from what it sent. Save this mapping
@@ -313,7 +319,20 @@ class SwitchgridClient:
         items = [serialize_order_request(r) for r in requests]
         body = {"consentId": consent_id.strip(), "requests": items}
         text = await self._call("POST", "/order", json_body=body)
-        order = await _parse_off_loop(text, parse_order)
+        try:
+            order = await _parse_off_loop(text, parse_order)
+        except InvalidResponse:
+            # The order is placed (and billed) all the same: give its id back
+            # so that it is polled, never placed again. Its requests are read
+            # by `async_get_order`.
+            order_id = await _parse_off_loop(text, _order_id)
+            _LOGGER.warning(
+                "Switchgrid answered order %s in an unexpected shape; "
+                "it will be read again",
+                order_id,
+            )
+            self._unlearnt[order_id] = items
+            return Order(id=order_id, status=OrderStatus.UNKNOWN, requests=())
         self._learn_directions(order, items)
         return self._with_directions(order)
 
@@ -321,6 +340,8 @@ class SwitchgridClient:
         """Read an order and its requests (NotFound if unknown)."""
         path = f"/order/{_path_id(order_id, 'order id')}"
         order = await _parse_off_loop(await self._call("GET", path), parse_order)
+        if order.requests and (items := self._unlearnt.pop(order.id, None)):
+            self._learn_directions(order, items)
         return self._with_directions(order)
 
     def _learn_directions(self, order: Order, sent: list[dict[str, Any]]) -> None:
@@ -331,26 +352,27 @@ class SwitchgridClient:
         still tells it.
         """
         answered = order.requests
+        keys = [_request_key(order.id, i, r) for i, r in enumerate(answered)]
         if len(answered) == len(sent) and all(
             state.type == item["type"]
             for state, item in zip(answered, sent, strict=True)
         ):
             pairs = [
-                (state.id, item.get("direction"))
-                for state, item in zip(answered, sent, strict=True)
+                (key, item.get("direction"))
+                for key, item in zip(keys, sent, strict=True)
             ]
         else:
             by_type: dict[str, set[str | None]] = {}
             for item in sent:
                 by_type.setdefault(item["type"], set()).add(item.get("direction"))
             pairs = [
-                (state.id, next(iter(directions)))
-                for state in answered
+                (key, next(iter(directions)))
+                for key, state in zip(keys, answered, strict=True)
                 if len(directions := by_type.get(state.type, set())) == 1
             ]
-        for request_id, direction in pairs:
+        for key, direction in pairs:
             if direction is not None:
-                self._directions[request_id] = direction
+                self._directions[key] = direction
 
     def _with_directions(self, order: Order) -> Order:
         if not self._directions or all(r.direction for r in order.requests):
@@ -358,10 +380,11 @@ class SwitchgridClient:
         return replace(
             order,
             requests=tuple(
-                replace(r, direction=self._directions[r.id])
-                if r.direction is None and r.id in self._directions
+                replace(r, direction=direction)
+                if r.direction is None
+                and (direction := self._directions.get(_request_key(order.id, i, r)))
                 else r
-                for r in order.requests
+                for i, r in enumerate(order.requests)
             ),
         )
 
@@ -421,6 +444,8 @@ class SwitchgridClient:
             if period not in DATA_PERIODS:
                 raise RequestRejected(f"period must be one of {sorted(DATA_PERIODS)}")
             params["period"] = period
+        if request.id is None:
+            raise NotFound(f"{request.type} has no request id to read its data with")
         path = f"/request/{_path_id(request.id, 'request id')}/data"
         text = await self._call("GET", path, params=params)
         return await _parse_off_loop(text, parse_load_curve)
@@ -606,6 +631,19 @@ class SwitchgridClient:
 
 def _identity(body: Any) -> Any:
     return body
+
+
+def _order_id(body: Any) -> str:
+    """Read only the id of an order answer (InvalidResponse without one)."""
+    order_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(order_id, str) or not order_id.strip():
+        raise InvalidResponse("Switchgrid answered an order without an id")
+    return order_id.strip()
+
+
+def _request_key(order_id: str, index: int, request: OrderRequestState) -> str:
+    """Key a request's remembered direction: its id, else its place in the order."""
+    return request.id or f"{order_id}#{index}"
 
 
 def _decode(text: str) -> Any:

@@ -175,7 +175,8 @@ class LoadCurve:
 class OrderRequestState:
     """One request of an order, as Switchgrid reports it."""
 
-    id: str
+    id: str | None
+    """None when the answer gives none (the API document's examples do not)."""
     type: str
     direction: str | None
     status: RequestStatus

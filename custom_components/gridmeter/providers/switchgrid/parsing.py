@@ -351,7 +351,7 @@ def _parse_request_state(row: Any) -> OrderRequestState:
     curve = request.get("loadCurve")
     message = _text(request.get("errorMessage"))
     return OrderRequestState(
-        id=_require_id(request, "order request"),
+        id=_text(request.get("id")),
         type=(_text(request.get("type")) or "").upper(),
         direction=_text(request.get("direction")),
         status=_enum(RequestStatus, request.get("status")),
