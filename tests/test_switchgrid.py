@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ pytestmark = [
 ]
 
 PARIS_TZ = ZoneInfo("Europe/Paris")
+EXTERNAL_URL = "https://gridmeter.example.org"
 HISTORY_FROM = datetime(2026, 9, 30, 22, tzinfo=UTC)  # 2026-10-01 00:00 Paris
 
 
@@ -112,6 +114,13 @@ async def add_entry(
     # The flow moved on by itself (what tells the browser to continue).
     assert [e.data["flow_id"] for e in events] == [result["flow_id"]]
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    if result["type"] is FlowResultType.FORM:
+        # With an external HTTPS URL: the webhook URL to paste, then the entry.
+        assert result["step_id"] == "switchgrid_finish"
+        assert result["description_placeholders"]["webhook_url"].startswith(
+            EXTERNAL_URL
+        )
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done(wait_background_tasks=True)
     return result["result"]
@@ -493,6 +502,7 @@ async def test_webhook_trusts_only_ids(
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     """Unknown or malformed events are acknowledged and ignored."""
+    await hass.config.async_update(external_url=EXTERNAL_URL)
     entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
     client = await hass_client_no_auth()
     url = f"/api/webhook/{entry.data['webhook_id']}"
@@ -671,3 +681,51 @@ async def test_load_curve_of_unknown_direction_is_skipped(
         "LOADCURVE",
     ]
     assert "unknown direction" in caplog.text
+
+
+async def test_webhook_only_with_an_external_https_url(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """Without an external HTTPS URL nothing is exposed: polling alone."""
+    from homeassistant.components.webhook import _HANDLERS
+
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    assert entry.data["webhook_id"] not in hass.data.get(_HANDLERS, {})
+
+    await hass.config.async_update(external_url="http://gridmeter.example.org")
+    await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.data["webhook_id"] not in hass.data.get(_HANDLERS, {})
+
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.data["webhook_id"] in hass.data[_HANDLERS]
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.data["webhook_id"] not in hass.data[_HANDLERS]
+
+
+async def test_webhook_answers_before_the_sync_ends(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """Switchgrid gets its 200 at once, while the sync it triggers still waits
+    for the order (it would otherwise time out and send the event again).
+    """
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    switchgrid.sim.order_delay = 3600
+    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 0.2):
+        entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    sync = entry.runtime_data.sync
+    order_id = next(iter(sync.orders))
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{entry.data['webhook_id']}"
+    event = {"event": {"_tag": "order.request_success", "orderId": order_id}}
+    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 2.0):
+        response = await client.post(url, json=event)
+        assert response.status == 200
+        await asyncio.sleep(0.1)
+        # Answered, and the sync is still polling the order.
+        assert sync._lock.locked()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert not sync._lock.locked()

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
-from homeassistant.core import callback
-from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     SelectOptionDict,
@@ -63,6 +62,7 @@ from .providers.switchgrid import (
     Signer,
     SwitchgridClient,
 )
+from .sync import switchgrid as sync_switchgrid
 from .sync.switchgrid import switchgrid_client
 
 if TYPE_CHECKING:
@@ -112,15 +112,12 @@ async def async_poll_ask(
             delay = min(delay * 1.5, POLL_MAX)
 
 
-def external_webhook_url(hass: Any, webhook_id: str) -> str | None:
-    """Return the webhook's public HTTPS URL, when Home Assistant has one."""
-    try:
-        url = webhook.async_generate_url(
-            hass, webhook_id, allow_internal=False, allow_ip=False, prefer_external=True
-        )
-    except NoURLAvailableError:
-        return None
-    return url if url.startswith("https://") else None
+def external_webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """Return the webhook's public HTTPS URL, when Home Assistant has one.
+
+    The same test decides whether the webhook is registered at all.
+    """
+    return sync_switchgrid.external_webhook_url(hass, webhook_id)
 
 
 def _label(match: ContractMatch) -> str:

@@ -28,6 +28,7 @@ from aiohttp.hdrs import METH_POST
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.storage import Store
 
 from ..const import (
@@ -621,12 +622,30 @@ def _instant(value: Any) -> datetime | None:
         return None
 
 
+def external_webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """Return the webhook's public HTTPS URL, when Home Assistant has one."""
+    try:
+        url = webhook.async_generate_url(
+            hass, webhook_id, allow_internal=False, allow_ip=False, prefer_external=True
+        )
+    except NoURLAvailableError:
+        return None
+    return url if url.startswith("https://") else None
+
+
 @callback
 def async_register_webhook(
     hass: HomeAssistant, entry: GridMeterConfigEntry
 ) -> Callable[[], None]:
-    """Listen to Switchgrid's events; the payload only says what to re-read."""
+    """Listen to Switchgrid's events; the payload only says what to re-read.
+
+    Only when Home Assistant has an external HTTPS URL (the one shown for the
+    Switchgrid dashboard): without one, polling alone keeps the data fresh
+    and nothing is exposed.
+    """
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    if external_webhook_url(hass, webhook_id) is None:
+        return lambda: None
 
     async def _handle(
         hass: HomeAssistant, _webhook_id: str, request: web.Request
@@ -640,7 +659,14 @@ def async_register_webhook(
         if isinstance(sync, SwitchgridSync) and await sync.async_handle_webhook(
             payload
         ):
-            await runtime.coordinator.async_request_refresh()
+            # Answer at once: a sync can wait minutes for an order, and
+            # Switchgrid resends what is not acknowledged in time. The
+            # coordinator's debouncer folds a burst of events into one sync.
+            entry.async_create_background_task(
+                hass,
+                runtime.coordinator.async_request_refresh(),
+                f"{DOMAIN} Switchgrid webhook refresh",
+            )
         # Unknown events are acknowledged too: Switchgrid must not retry them.
         return web.Response(status=200)
 
