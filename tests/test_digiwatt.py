@@ -221,29 +221,35 @@ async def run_hours(
         await hass.async_block_till_done(wait_background_tasks=True)
 
 
+@pytest.mark.parametrize(
+    "saturday",
+    [datetime(2026, 10, 24, tzinfo=UTC), datetime(2026, 3, 28, tzinfo=UTC)],
+    ids=["autumn", "spring"],
+)
 async def test_six_hour_series_across_dst_and_restart(
-    hass: HomeAssistant, digiwatt: RunningDigiwatt, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    digiwatt: RunningDigiwatt,
+    freezer: FrozenDateTimeFactory,
+    saturday: datetime,
 ) -> None:
-    """Hourly statistics equal the simulator's truth across the Rome autumn
-    DST change and a restart: nothing missed, nothing doubled.
+    """Hourly statistics equal the simulator's truth across a Rome DST change
+    (25- and 23-hour Sundays) and a restart: nothing missed, nothing doubled.
     """
-    start = datetime(2026, 10, 24, 20, 5, tzinfo=UTC)
+    start = saturday + timedelta(hours=20, minutes=5)
     freezer.move_to(start)
     entry = rome_entry(digiwatt)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    await run_hours(hass, freezer, datetime(2026, 10, 25, 2, 10, tzinfo=UTC))
+    await run_hours(hass, freezer, saturday + timedelta(hours=26, minutes=10))
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    end = datetime(2026, 10, 25, 9, 30, tzinfo=UTC)
+    end = saturday + timedelta(hours=33, minutes=30)
     await run_hours(hass, freezer, end)
 
     rows = await read_hours(hass, f"{STAT}_consumption")
     truth = digiwatt.sim.truth_hourly_kwh(
-        ROME_FLAT,
-        datetime(2026, 10, 24, 14, tzinfo=UTC),
-        datetime(2026, 10, 25, 9, tzinfo=UTC),
+        ROME_FLAT, saturday + timedelta(hours=14), saturday + timedelta(hours=33)
     )
     assert {h: round(s, 6) for h, (s, _) in rows.items()} == {
         h: round(v, 6) for h, v in truth.items()
@@ -252,10 +258,11 @@ async def test_six_hour_series_across_dst_and_restart(
     bands = [
         await read_hours(hass, f"{STAT}_consumption_{b}") for b in ("f1", "f2", "f3")
     ]
-    # A Sunday: everything is F3.
-    sunday = [h for h in rows if h >= datetime(2026, 10, 24, 22, tzinfo=UTC)]
-    assert all(h in bands[2] for h in sunday)
-    assert sum(len(b) for b in bands) == len(rows)
+    # Sunday (from Saturday 22:00 or 23:00 UTC, Rome midnight): all F3.
+    sunday = [h for h in rows if h >= saturday + timedelta(hours=23)]
+    assert sunday
+    assert all(bands[2][h][0] == rows[h][0] for h in sunday)
+    assert all(bands[0].get(h, (0.0,))[0] == 0.0 for h in sunday)
 
 
 @pytest.mark.freeze_time(NOW, tick=True)
@@ -430,3 +437,258 @@ async def test_removal_when_the_user_is_gone_or_digiwatt_is_down(
     shown = persistent_notification._async_get_or_create_notifications(hass)
     key = "gridmeter_user_deleted" if deleted else "gridmeter_user_not_deleted"
     assert key in shown
+
+
+async def _setup_rome(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> MockConfigEntry:
+    entry = rome_entry(digiwatt)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return entry
+
+
+def _entity(entity_registry: er.EntityRegistry, platform: str, key: str) -> str:
+    entity_id = entity_registry.async_get_entity_id(
+        platform, DOMAIN, f"digiwatt_{ROME_POD}_{key}".lower()
+    )
+    assert entity_id, key
+    return entity_id
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_a_failing_analytics_endpoint_fails_nothing_else(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> None:
+    """Saving and trend answer 500: the run succeeds, statistics and windows
+    are written, the other analytics are fresh and the failed ones keep their
+    last figures; the next run asks again for them.
+    """
+    entry = await _setup_rome(hass, digiwatt)
+    sync: Any = entry.runtime_data.sync
+    coordinator = entry.runtime_data.coordinator
+    before = sync.insights
+    assert before is not None and before.saving_kwh is not None
+    digiwatt.sim.fail_next("saving", status=500)
+    digiwatt.sim.fail_next("trend", status=503)
+    sync.insights_at = None
+    sync.last_success = None
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert sync.insights.saving_kwh == before.saving_kwh
+    assert sync.insights.bands_12m_kwh == before.bands_12m_kwh
+    assert sync.insights.total_kwh is not None
+    assert sync.insights_at is None  # incomplete: asked again next run
+    trend_calls = digiwatt.sim.count("trend")
+    await coordinator.async_refresh()
+    assert digiwatt.sim.count("trend") == trend_calls + 1
+    assert sync.insights_at is not None
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_a_failed_series_keeps_green_windows_and_retries_soon(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt, entity_registry: er.EntityRegistry
+) -> None:
+    """The six-hour series failing makes the run fail (retried in 20 min),
+    but the window entities stay available on the windows already known.
+    """
+    entry = await _setup_rome(hass, digiwatt)
+    coordinator = entry.runtime_data.coordinator
+    digiwatt.sim.fail_next("latest", status=500)
+    entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    next_at = coordinator._next_at
+    assert next_at is not None
+    assert next_at - dt_util.utcnow() <= timedelta(minutes=21)
+    for platform, key in (
+        ("binary_sensor", "in_green_window"),
+        ("calendar", "green_windows"),
+        ("sensor", "next_green_window_start"),
+    ):
+        state = hass.states.get(_entity(entity_registry, platform, key))
+        assert state is not None and state.state != "unavailable", key
+    period = hass.states.get(_entity(entity_registry, "sensor", "period_consumption"))
+    assert period is not None and period.state == "unavailable"
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_realtime_outage_at_start_does_not_block_setup(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt, entity_registry: er.EntityRegistry
+) -> None:
+    """Only the live power sensor is unavailable."""
+    digiwatt.sim.fail_next("realtime", status=503)
+    entry = await _setup_rome(hass, digiwatt)
+    assert entry.state is ConfigEntryState.LOADED
+    live = hass.states.get(_entity(entity_registry, "sensor", "live_power"))
+    assert live is not None and live.state == "unavailable"
+    assert entry.runtime_data.coordinator.last_update_success
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_a_new_period_applies_at_once(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> None:
+    """Changing the analytics period re-reads the analytics after the reload,
+    not six hours later.
+    """
+    entry = await _setup_rome(hass, digiwatt)
+    insights = entry.runtime_data.coordinator.data.meters[ROME_POD].insights
+    assert insights is not None and insights.period == "this-month"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"live_interval": 60, "insights_period": "last-month", "edit_household": False},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    insights = entry.runtime_data.coordinator.data.meters[ROME_POD].insights
+    assert insights is not None and insights.period == "last-month"
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_household_edit_alone_reloads_the_entry(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt, entity_registry: er.EntityRegistry
+) -> None:
+    """Same options, new appliances: the entry reloads and shows them."""
+    entry = await _setup_rome(hass, digiwatt)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"live_interval": 60, "insights_period": "this-month", "edit_household": True},
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**HOUSEHOLD, "appliances": ["fridge", "oven"]}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"fridge": 1, "oven": 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert set(entry.data["household"]["appliances"]) == {"fridge", "oven"}
+    assert digiwatt.sim.users[ROME_FLAT].onboarding is not None
+    assert set(digiwatt.sim.users[ROME_FLAT].appliances) == {"fridge", "oven"}
+    # The analytics follow the new household at once.
+    insights = entry.runtime_data.coordinator.data.meters[ROME_POD].insights
+    assert insights is not None
+    assert set(insights.appliances) - {"other"} == {"fridge", "oven"}
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_a_forgotten_user_is_registered_again(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> None:
+    """Digiwatt lost the user (404): the sync creates and onboards it again
+    from the entry, then reads the series; the run succeeds.
+    """
+    entry = await _setup_rome(hass, digiwatt)
+    del digiwatt.sim.users[ROME_FLAT]
+    entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
+    await entry.runtime_data.coordinator.async_refresh()
+    assert entry.runtime_data.coordinator.last_update_success
+    user = digiwatt.sim.users[ROME_FLAT]
+    assert user.onboarding is not None
+    assert user.pod == ROME_POD
+
+
+def test_next_run_counts_from_the_last_success() -> None:
+    """Restarts do not postpone the hourly read."""
+    from custom_components.gridmeter.sync.digiwatt import DigiwattSync
+
+    sync = DigiwattSync.__new__(DigiwattSync)
+    sync.last_success = NOW
+    assert sync.next_run(NOW + timedelta(minutes=50)) == NOW + timedelta(hours=1)
+    assert sync.next_run(NOW + timedelta(hours=3)) == NOW + timedelta(hours=3)
+    sync.last_success = None
+    assert sync.next_run(NOW) == NOW + timedelta(hours=1)
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_flow_refuses_more_mistakes(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> None:
+    """Empty company code, a POD another entry has, a non-Latin province,
+    credentials refused at onboarding (back to the first step), and an
+    unexpected error while onboarding.
+    """
+    rome_entry(digiwatt).add_to_hass(hass)
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, credentials(digiwatt, company_code="  ")
+    )
+    assert result["errors"] == {"company_code": "invalid_company_code"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, credentials(digiwatt, pod=ROME_POD.lower())
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, credentials(digiwatt)
+    )
+    assert result["step_id"] == "digiwatt_household"
+    household = {**HOUSEHOLD, "appliances": []}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**household, "province": "ΡΜ"}
+    )
+    assert result["errors"] == {"province": "invalid_province"}
+    with patch(
+        "custom_components.gridmeter.providers.digiwatt.DigiwattClient.async_onboard",
+        side_effect=RuntimeError,
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, household)
+    assert result["errors"] == {"base": "unknown"}
+    digiwatt.sim.expire_tokens()
+    digiwatt.sim.fail_next("token", status=401, times=3)
+    result = await hass.config_entries.flow.async_configure(flow_id, household)
+    assert result["step_id"] == "digiwatt"
+    assert result["errors"] == {"base": "invalid_auth"}
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_reauth_proves_the_account_can_be_read(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> None:
+    """Credentials of a client that does not own the user are refused."""
+    entry = await _setup_rome(hass, digiwatt)
+    result = await entry.start_reauth_flow(hass)
+    digiwatt.sim.fail_next("realtime", status=403)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "client_id": digiwatt.sim.client_id,
+            "client_secret": digiwatt.sim.client_secret,
+        },
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+
+async def test_weekday_hours_go_to_their_band(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Tuesday: every hour lands in exactly one of F1/F2/F3, the one the
+    Italian calendar gives it, and the three add up to the consumption.
+    """
+    from custom_components.gridmeter.tariffs import ItalyF123
+
+    freezer.move_to(datetime(2026, 11, 10, 4, 5, tzinfo=UTC))
+    entry = rome_entry(digiwatt)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await run_hours(hass, freezer, datetime(2026, 11, 10, 20, 10, tzinfo=UTC))
+    rows = await read_hours(hass, f"{STAT}_consumption")
+    bands = {
+        b: await read_hours(hass, f"{STAT}_consumption_{b}") for b in ("f1", "f2", "f3")
+    }
+    calendar = ItalyF123()
+    seen = set()
+    for hour, (kwh, _) in rows.items():
+        expected = calendar.period_at(hour)
+        seen.add(expected)
+        assert bands[expected][hour][0] == pytest.approx(kwh), hour
+        for other in {"f1", "f2", "f3"} - {expected}:
+            assert bands[other].get(hour, (0.0, 0.0))[0] == 0.0
+    assert seen == {"f1", "f2", "f3"}

@@ -182,3 +182,95 @@ async def test_blueprint_runs_the_dishwasher_in_the_window(hass: HomeAssistant) 
     hass.states.async_set("binary_sensor.green", "on")
     await hass.async_block_till_done()
     assert len(turn_on) == 1
+
+
+async def _dishwasher_automation(
+    hass: HomeAssistant, target: str, **inputs: str
+) -> None:
+    """Install the shipped blueprint and one automation using it."""
+    folder = Path(hass.config.path("blueprints/automation/gridmeter"))
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(BLUEPRINT, folder / BLUEPRINT.name)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {
+                    "id": "dishwasher",
+                    "alias": "Dishwasher",
+                    "use_blueprint": {
+                        "path": "gridmeter/run_in_green_window.yaml",
+                        "input": {
+                            "green_window": "binary_sensor.green",
+                            "target": target,
+                            **inputs,
+                        },
+                    },
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+
+
+async def _at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, local: str) -> None:
+    """Move the clock to a local time of the frozen day and fire timers."""
+    from homeassistant.util import dt as dt_util
+
+    moment = dt_util.as_utc(
+        datetime.fromisoformat(f"2026-11-10T{local}").replace(
+            tzinfo=dt_util.get_default_time_zone()
+        )
+    )
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, moment)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.freeze_time("2026-11-10T03:00:00+00:00")
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_blueprint_starts_at_not_before_inside_a_window(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A window already open at "Not before" starts the switch right then;
+    earlier, the window is ignored.
+    """
+    await hass.config.async_set_time_zone("Europe/Rome")
+    hass.states.async_set("binary_sensor.green", "off")
+    turn_on = async_mock_service(hass, "switch", "turn_on")
+    await _dishwasher_automation(
+        hass, "switch.dishwasher", earliest="09:00:00", deadline="22:00:00"
+    )
+    await _at(hass, freezer, "08:00:00")
+    hass.states.async_set("binary_sensor.green", "on")  # opens before 09:00
+    await hass.async_block_till_done()
+    assert not turn_on
+    await _at(hass, freezer, "09:00:00")
+    assert len(turn_on) == 1
+    await _at(hass, freezer, "22:00:00")  # the deadline: already ran today
+    assert len(turn_on) == 1
+
+
+@pytest.mark.freeze_time("2026-11-10T03:00:00+00:00")
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_blueprint_runs_a_script_at_the_deadline(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """No window all day: the script runs at the deadline, once."""
+    await hass.config.async_set_time_zone("Europe/Rome")
+    hass.states.async_set("binary_sensor.green", "off")
+    script_on = async_mock_service(hass, "script", "turn_on")
+    switch_on = async_mock_service(hass, "switch", "turn_on")
+    await _dishwasher_automation(
+        hass, "script.dishwasher", earliest="09:00:00", deadline="21:30:00"
+    )
+    await _at(hass, freezer, "09:00:00")  # no window open: nothing
+    assert not script_on
+    await _at(hass, freezer, "21:30:00")
+    assert len(script_on) == 1
+    assert script_on[0].data["entity_id"] == ["script.dishwasher"]
+    assert not switch_on
+    hass.states.async_set("binary_sensor.green", "on")  # a late window
+    await hass.async_block_till_done()
+    assert len(script_on) == 1

@@ -31,7 +31,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) ->
     live = None
     if isinstance(sync, DigiwattSync):
         live = LivePowerCoordinator(hass, entry, sync.client)
-        await live.async_config_entry_first_refresh()
+        # A realtime outage leaves the power sensor unavailable; it must not
+        # keep statistics and green windows from loading.
+        await live.async_refresh()
     entry.runtime_data = GridMeterRuntimeData(
         coordinator=coordinator, sync=sync, live=live
     )

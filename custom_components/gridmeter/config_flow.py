@@ -291,6 +291,10 @@ class GridMeterOptionsFlow(OptionsFlowWithReload):
                     entry,
                     data={**entry.data, CONF_HOUSEHOLD: household_data(household)},
                 )
+                if self._dw_options == dict(entry.options):
+                    # Unchanged options reload nothing by themselves; the
+                    # new household (appliance entities, province) needs it.
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
                 return self.async_create_entry(data=self._dw_options)
         return self.async_show_form(
             step_id="digiwatt_household",

@@ -94,6 +94,10 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
             ) from err
         except ConsentRevoked as err:
             async_set_consent_issue(self.hass, self.config_entry, True)
+            if not initial:
+                # The repair's fix reloads the entry; meanwhile look again at
+                # the regular time (a consent signed elsewhere is picked up).
+                self._schedule(self.sync.next_run(now))
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="consent_invalid"
             ) from err
@@ -114,7 +118,9 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
             ) from err
         except ProviderError as err:
             if not initial:
-                self._schedule(now + RETRY_DELAY)
+                # Providers whose data slips away (Digiwatt's six hours) retry
+                # sooner than the default.
+                self._schedule(now + getattr(self.sync, "retry_delay", RETRY_DELAY))
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="communication_error",

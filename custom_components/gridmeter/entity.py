@@ -87,6 +87,15 @@ class GreenWindowEntity(GridMeterEntity):
     _unsub_boundary: CALLBACK_TYPE | None = None
 
     @property
+    def available(self) -> bool:
+        """Available while the supply is known, even after a failed sync.
+
+        Windows are forecasts with fixed boundaries: the last ones read stay
+        true, so an automation waiting for the next window keeps it.
+        """
+        return self.meter is not None
+
+    @property
     def windows(self) -> tuple[GreenWindow, ...]:
         """The supply's green windows (empty when none)."""
         meter = self.meter

@@ -51,7 +51,13 @@ from .providers.digiwatt import (
     HouseType,
     UserExists,
 )
-from .providers.errors import AuthError, ProviderError, RateLimited, RequestRejected
+from .providers.errors import (
+    AuthError,
+    NotAuthorized,
+    ProviderError,
+    RateLimited,
+    RequestRejected,
+)
 from .providers.identifiers import is_valid_pod, normalize_pod
 from .sync.digiwatt import digiwatt_client, household_data
 
@@ -133,7 +139,7 @@ def build_household(
 ) -> tuple[Household | None, dict[str, str]]:
     """Validate the questionnaire; return the household or field errors."""
     province = str(answers.get(CONF_PROVINCE, "")).strip().upper()
-    if len(province) != 2 or not province.isalpha():
+    if len(province) != 2 or not (province.isascii() and province.isalpha()):
         return None, {CONF_PROVINCE: "invalid_province"}
     try:
         household = Household(
@@ -170,6 +176,9 @@ async def async_onboard(
     except ProviderError as err:
         LOGGER.debug("Digiwatt onboarding failed: %s", type(err).__name__)
         return {"base": "cannot_connect"}
+    except Exception:  # noqa: BLE001 - anything else must not crash the flow
+        LOGGER.exception("Unexpected error while onboarding the Digiwatt household")
+        return {"base": "unknown"}
     return {}
 
 
@@ -191,9 +200,14 @@ class DigiwattFlow(ConfigFlow):
                 errors[CONF_POD] = "invalid_pod"
             elif not account:
                 errors[CONF_ACCOUNT_NUMBER] = "invalid_account"
+            elif not str(user_input[CONF_COMPANY_CODE]).strip():
+                errors[CONF_COMPANY_CODE] = "invalid_company_code"
             else:
                 await self.async_set_unique_id(account)
                 self._abort_if_unique_id_configured()
+                # One supply, one entry: the same POD under another account
+                # number would write the same statistics twice.
+                self._async_abort_entries_match({CONF_POD: pod})
                 data = with_base_url(
                     {
                         CONF_PROVIDER: PROVIDER_DIGIWATT,
@@ -210,6 +224,12 @@ class DigiwattFlow(ConfigFlow):
                 if not errors:
                     self._dw_data = data
                     return await self.async_step_digiwatt_household()
+        return self._digiwatt_form(user_input or {}, errors)
+
+    def _digiwatt_form(
+        self, suggested: Mapping[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult:
+        """Show the credentials step (the secret is never suggested back)."""
         schema = vol.Schema(
             {
                 vol.Required(CONF_CLIENT_ID): str,
@@ -224,20 +244,25 @@ class DigiwattFlow(ConfigFlow):
             step_id="digiwatt",
             data_schema=self.add_suggested_values_to_schema(
                 schema,
-                {
-                    k: v
-                    for k, v in (user_input or {}).items()
-                    if k != CONF_CLIENT_SECRET
-                },
+                {k: v for k, v in suggested.items() if k != CONF_CLIENT_SECRET},
             ),
             errors=errors,
         )
 
-    async def _async_check_digiwatt(self, data: Mapping[str, Any]) -> dict[str, str]:
-        """Get a token: it proves the client credentials."""
+    async def _async_check_digiwatt(
+        self, data: Mapping[str, Any], *, read_account: bool = False
+    ) -> dict[str, str]:
+        """Get a token: it proves the client credentials.
+
+        With `read_account` (reauth, reconfigure: the user exists) the
+        realtime load is read too, proving these credentials may read it.
+        """
+        client = digiwatt_client(self.hass, data)
         try:
-            await digiwatt_client(self.hass, data).async_authenticate(force=True)
-        except AuthError:
+            await client.async_authenticate(force=True)
+            if read_account:
+                await client.async_get_realtime(data[CONF_ACCOUNT_NUMBER])
+        except (AuthError, NotAuthorized):
             return {"base": "invalid_auth"}
         except RateLimited:
             return {"base": "rate_limited"}
@@ -289,6 +314,9 @@ class DigiwattFlow(ConfigFlow):
                     title=f"Digiwatt {mask(self._dw_data[CONF_POD])}",
                     data={**self._dw_data, CONF_HOUSEHOLD: household_data(household)},
                 )
+            if errors.get("base") == "invalid_auth":
+                # Only the first step can change the credentials.
+                return self._digiwatt_form(self._dw_data, errors)
         return self.async_show_form(
             step_id="digiwatt_household",
             data_schema=household_schema(self._dw_answers),
@@ -315,7 +343,7 @@ class DigiwattFlow(ConfigFlow):
                 base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
                 DEFAULT_BASE_URL,
             )
-            errors = await self._async_check_digiwatt(data)
+            errors = await self._async_check_digiwatt(data, read_account=True)
             if not errors:
                 return self.async_update_reload_and_abort(entry, data=data)
         fields: dict[vol.Marker, Any] = {

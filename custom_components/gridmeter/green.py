@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+import logging
 from typing import Protocol
 
+from .providers.errors import AuthError, ProviderError, RateLimited, redact
 from .providers.models import GreenWindow
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class GreenWindowSource(Protocol):
@@ -22,6 +26,31 @@ class GreenWindowSource(Protocol):
 
     async def async_windows(self) -> list[GreenWindow]:
         """Return the windows known now (past ones may be included)."""
+
+
+async def async_collect_windows(
+    sources: Sequence[GreenWindowSource], previous: Sequence[GreenWindow]
+) -> tuple[GreenWindow, ...]:
+    """Ask every source and merge their windows.
+
+    A source that fails contributes the windows it gave last time it was
+    asked (kept in `previous`, merged): one failing source never blanks the
+    windows an automation waits for. Credentials and rate limits are the
+    provider's business and propagate.
+    """
+    answers: list[Iterable[GreenWindow]] = []
+    failed = False
+    for source in sources:
+        try:
+            answers.append(await source.async_windows())
+        except (AuthError, RateLimited):
+            raise
+        except ProviderError as err:
+            failed = True
+            _LOGGER.debug("No green windows from %s: %s", source, redact(str(err)))
+    if failed:
+        answers.append(previous)
+    return merge_windows(*answers)
 
 
 def merge_windows(*sources: Iterable[GreenWindow]) -> tuple[GreenWindow, ...]:

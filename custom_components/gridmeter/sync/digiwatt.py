@@ -12,8 +12,11 @@ Realtime power has its own, faster coordinator.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime, timedelta
+import json
 import logging
 from typing import Any, Final, override
 
@@ -28,6 +31,7 @@ from ..const import (
     CONF_BASE_URL,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_COMPANY_CODE,
     CONF_HOUSEHOLD,
     CONF_INSIGHTS_PERIOD,
     CONF_LIVE_INTERVAL,
@@ -39,15 +43,24 @@ from ..const import (
 )
 from ..coordinator import GridMeterConfigEntry
 from ..data import GridMeterData, Insights, MeterData, SyncResult
+from ..green import GreenWindowSource, async_collect_windows
 from ..providers.digiwatt import (
     DEFAULT_BASE_URL,
     DigiwattClient,
     Household,
     HouseType,
+    OnboardingRequired,
     Period,
+    UserExists,
 )
 from ..providers.errors import AuthError, NotFound, ProviderError, RateLimited, redact
-from ..providers.models import EnergyKind, GreenWindow, LivePower, MeterPoint
+from ..providers.models import (
+    EnergyKind,
+    GreenWindow,
+    LivePower,
+    MeterPoint,
+    ReadingBatch,
+)
 from ..statistics import async_import_energy
 from ..storage import SAVE_DELAY, from_json, to_json
 from ..tariffs import ItalyF123
@@ -59,6 +72,8 @@ ROME: Final = "Europe/Rome"
 SERIES_EVERY: Final = timedelta(hours=1)
 """Well within the six hours the series covers."""
 INSIGHTS_EVERY: Final = timedelta(hours=6)
+RETRY_AFTER_FAILURE: Final = timedelta(minutes=20)
+"""A failed series read is retried soon: the six hours go by quickly."""
 DEFAULT_LIVE_INTERVAL: Final = 60
 
 
@@ -99,10 +114,27 @@ def household_data(household: Household) -> dict[str, Any]:
     }
 
 
+class DigiwattGreenness:
+    """Digiwatt's greenness endpoint as a source of green windows."""
+
+    def __init__(self, client: DigiwattClient) -> None:
+        """Read through the entry's client."""
+        self.client = client
+
+    async def async_windows(self) -> list[GreenWindow]:
+        """Return the coming windows."""
+        return await self.client.async_get_greenness()
+
+    def __repr__(self) -> str:
+        """Name the source in logs."""
+        return "Digiwatt greenness"
+
+
 class DigiwattSync:
     """Keeps one Digiwatt household's statistics and sensors current."""
 
     provider = PROVIDER_DIGIWATT
+    retry_delay = RETRY_AFTER_FAILURE
 
     def __init__(
         self,
@@ -129,7 +161,12 @@ class DigiwattSync:
         )
         self.insights: Insights | None = None
         self.insights_at: datetime | None = None
+        self.insights_for: str | None = None
+        """The household the analytics were read for (they follow its edits)."""
         self.windows: tuple[GreenWindow, ...] = ()
+        # Where the windows come from; another source (a national grid
+        # signal) is one more item here, merged by the green-window engine.
+        self.green_sources: list[GreenWindowSource] = [DigiwattGreenness(client)]
         self.last_success: datetime | None = None
         self.rows_written = 0
         self._lock = asyncio.Lock()
@@ -142,6 +179,7 @@ class DigiwattSync:
         if raw := data.get("insights"):
             self.insights = from_json(Insights, raw)
         self.insights_at = _instant(data.get("insights_at"))
+        self.insights_for = data.get("insights_for")
         self.windows = tuple(
             from_json(GreenWindow, raw) for raw in data.get("windows", [])
         )
@@ -151,6 +189,7 @@ class DigiwattSync:
         return {
             "insights": to_json(self.insights) if self.insights else None,
             "insights_at": _iso(self.insights_at),
+            "insights_for": self.insights_for,
             "windows": [to_json(window) for window in self.windows],
             "last_success": _iso(self.last_success),
         }
@@ -166,12 +205,37 @@ class DigiwattSync:
     # -- timetable --------------------------------------------------------------
 
     def next_run(self, now: datetime) -> datetime:
-        """Every hour: the six-hour series must be read well within six hours."""
-        return now + SERIES_EVERY
+        """Return an hour after the last read.
+
+        The six-hour series must be read well within six hours; counting from
+        the last success keeps restarts from postponing it again and again.
+        """
+        if self.last_success is None:
+            return now + SERIES_EVERY
+        return max(now, self.last_success + SERIES_EVERY)
 
     def is_due(self, now: datetime) -> bool:
-        """Whether the last run is more than an hour old."""
-        return self.last_success is None or now - self.last_success >= SERIES_EVERY
+        """Whether a run is due now.
+
+        That is when the last one is more than an hour old, or when the
+        analytics cover another period than the one now chosen (options).
+        """
+        return (
+            self.last_success is None
+            or now - self.last_success >= SERIES_EVERY
+            or (self.insights is not None and self._insights_outdated())
+        )
+
+    def _household_key(self) -> str:
+        return json.dumps(self.entry.data[CONF_HOUSEHOLD], sort_keys=True)
+
+    def _insights_outdated(self) -> bool:
+        """Whether the analytics were read for another period or household."""
+        return (
+            self.insights is None
+            or self.insights.period != self.period
+            or self.insights_for != self._household_key()
+        )
 
     def meter_choices(self) -> dict[str, str]:
         """Return the entry's only supply point."""
@@ -189,79 +253,97 @@ class DigiwattSync:
         return Period(self.entry.options.get(CONF_INSIGHTS_PERIOD, Period.THIS_MONTH))
 
     async def async_run(self, *, initial: bool) -> SyncResult:
-        """Read the six-hour series, the windows and (now and then) analytics."""
+        """Read the six-hour series, the windows and (now and then) analytics.
+
+        Only the series can fail the run: windows and analytics that fail
+        keep their last values (an automation waiting for a window must not
+        lose it to an analytics endpoint's bad day).
+        """
         now = self._clock()
         if initial:
             return SyncResult(data=await self.async_build_data(now))
         async with self._lock:
-            batch = await self.client.async_get_latest(
-                self.account, meter_id=self.point.meter_id
-            )
+            batch = await self._async_read_series()
             report = await async_import_energy(
                 self.hass, self.point, batch.readings, ItalyF123()
             )
             self.rows_written = report.total
-            try:
-                self.windows = tuple(await self.client.async_get_greenness())
-            except (AuthError, RateLimited):
-                raise
-            except ProviderError as err:
-                _LOGGER.debug("No green windows this time: %s", redact(str(err)))
-            if self.insights_at is None or now - self.insights_at >= INSIGHTS_EVERY:
+            self.windows = await async_collect_windows(self.green_sources, self.windows)
+            if (
+                self._insights_outdated()
+                or self.insights_at is None
+                or now - self.insights_at >= INSIGHTS_EVERY
+            ):
                 await self._async_read_insights(now)
             self.last_success = now
             self._save()
             return SyncResult(data=await self.async_build_data(now))
 
-    async def _async_read_insights(self, now: datetime) -> None:
-        account, period = self.account, self.period
-        usages = await self.client.async_get_appliances(account, period)
-        totals = await self.client.async_get_totals(account, period)
-        performance = await self.client.async_get_performance(account, period)
-        habits = await self.client.async_get_habits(account, period)
-        saving = await self.client.async_get_saving(account)
-        trend = await self.client.async_get_trend(account)
-        habit_parts = {
-            "night": habits.night_wh,
-            "morning": habits.morning_wh,
-            "afternoon": habits.afternoon_wh,
-            "evening": habits.evening_wh,
-        }
-        day_total = sum(habit_parts.values())
-        self.insights = Insights(
-            period=period.value,
-            appliances={
-                str(name): round(wh / 1000, 3)
-                for name, wh in totals.by_appliance_wh.items()
-            },
-            appliance_shares={
-                str(u.appliance): u.share for u in usages if u.share is not None
-            },
-            total_kwh=round(totals.total_wh / 1000, 3),
-            previous_kwh=(
-                round(totals.previous_wh / 1000, 3)
-                if totals.previous_wh is not None
-                else None
-            ),
-            change_ratio=totals.change_ratio,
-            similar_min_kwh=round(performance.min_wh / 1000, 3),
-            similar_max_kwh=round(performance.max_wh / 1000, 3),
-            you_kwh=round(performance.user_wh / 1000, 3),
-            habits=(
-                {part: wh / day_total for part, wh in habit_parts.items()}
-                if day_total > 0
-                else {}
-            ),
-            saving_kwh=saving.saving_kwh,
-            saving_euro=saving.saving_euro,
-            energy_30d_kwh=saving.kwh,
-            cost_30d_euro=saving.euro,
-            bands_12m_kwh={
-                band: round(sum(getattr(m, f"{band}_wh") for m in trend) / 1000, 3)
-                for band in ("f1", "f2", "f3")
-            },
+    async def _async_read_series(self) -> ReadingBatch:
+        """Read the last six hours; re-register a user Digiwatt forgot.
+
+        A 409 (questionnaire missing) or 404 (user unknown) on the series
+        means Digiwatt lost the registration made by the config flow: it is
+        made again from the entry, once, and the read retried.
+        """
+        try:
+            return await self.client.async_get_latest(
+                self.account, meter_id=self.point.meter_id
+            )
+        except (OnboardingRequired, NotFound) as err:
+            _LOGGER.warning(
+                "Digiwatt no longer knows this household (%s); registering it again",
+                type(err).__name__,
+            )
+        data = self.entry.data
+        with suppress(UserExists):
+            await self.client.async_create_user(
+                data[CONF_POD], self.account, data[CONF_COMPANY_CODE]
+            )
+        await self.client.async_onboard(self.account, household_from(data))
+        return await self.client.async_get_latest(
+            self.account, meter_id=self.point.meter_id
         )
-        self.insights_at = now
+
+    async def _async_read_insights(self, now: datetime) -> None:
+        """Read every analytics endpoint; one that fails keeps its last figures.
+
+        Figures of another period (the option changed) are not kept.
+        """
+        account, period = self.account, self.period
+        previous = None if self._insights_outdated() else self.insights
+        parts: dict[str, Any] = {}
+        failed = 0
+        reads: dict[str, Callable[[], Awaitable[Any]]] = {
+            "usages": lambda: self.client.async_get_appliances(account, period),
+            "totals": lambda: self.client.async_get_totals(account, period),
+            "performance": lambda: self.client.async_get_performance(account, period),
+            "habits": lambda: self.client.async_get_habits(account, period),
+            "saving": lambda: self.client.async_get_saving(account),
+            "trend": lambda: self.client.async_get_trend(account),
+        }
+        for name, read in reads.items():
+            try:
+                parts[name] = await read()
+            except (AuthError, RateLimited):
+                raise
+            except ProviderError as err:
+                failed += 1
+                _LOGGER.debug("Digiwatt %s unavailable: %s", name, redact(str(err)))
+        fresh = _insights(period, parts)
+        if previous is not None:
+            # Keep the last known figure of every endpoint that failed now.
+            kept = {
+                name: getattr(previous, name)
+                for name, source in _SOURCE.items()
+                if source not in parts
+            }
+            fresh = replace(fresh, **kept)
+        self.insights = fresh
+        self.insights_for = self._household_key()
+        # All of them answered: next read in six hours; else next run.
+        if not failed:
+            self.insights_at = now
 
     # -- what entities see ------------------------------------------------------
 
@@ -335,6 +417,74 @@ class LivePowerCoordinator(DataUpdateCoordinator[LivePower]):
                 translation_key="communication_error",
                 translation_placeholders={"error": redact(str(err))},
             ) from err
+
+
+# Which endpoint each analytics figure comes from.
+_SOURCE: Final = {
+    "appliances": "totals",
+    "appliance_shares": "usages",
+    "total_kwh": "totals",
+    "previous_kwh": "totals",
+    "change_ratio": "totals",
+    "similar_min_kwh": "performance",
+    "similar_max_kwh": "performance",
+    "you_kwh": "performance",
+    "habits": "habits",
+    "saving_kwh": "saving",
+    "saving_euro": "saving",
+    "energy_30d_kwh": "saving",
+    "cost_30d_euro": "saving",
+    "bands_12m_kwh": "trend",
+}
+
+
+def _kwh(wh: float | None) -> float | None:
+    return round(wh / 1000, 3) if wh is not None else None
+
+
+def _insights(period: Period, parts: Mapping[str, Any]) -> Insights:
+    """Build the analytics from the endpoints that answered (by name)."""
+    values: dict[str, Any] = {}
+    if (usages := parts.get("usages")) is not None:
+        values["appliance_shares"] = {
+            str(u.appliance): u.share for u in usages if u.share is not None
+        }
+    if (totals := parts.get("totals")) is not None:
+        values["appliances"] = {
+            str(name): round(wh / 1000, 3)
+            for name, wh in totals.by_appliance_wh.items()
+        }
+        values["total_kwh"] = _kwh(totals.total_wh)
+        values["previous_kwh"] = _kwh(totals.previous_wh)
+        values["change_ratio"] = totals.change_ratio
+    if (performance := parts.get("performance")) is not None:
+        values["similar_min_kwh"] = _kwh(performance.min_wh)
+        values["similar_max_kwh"] = _kwh(performance.max_wh)
+        values["you_kwh"] = _kwh(performance.user_wh)
+    if (habits := parts.get("habits")) is not None:
+        habit_parts = {
+            "night": habits.night_wh,
+            "morning": habits.morning_wh,
+            "afternoon": habits.afternoon_wh,
+            "evening": habits.evening_wh,
+        }
+        day_total = sum(habit_parts.values())
+        values["habits"] = (
+            {part: wh / day_total for part, wh in habit_parts.items()}
+            if day_total > 0
+            else {}
+        )
+    if (saving := parts.get("saving")) is not None:
+        values["saving_kwh"] = saving.saving_kwh
+        values["saving_euro"] = saving.saving_euro
+        values["energy_30d_kwh"] = saving.kwh
+        values["cost_30d_euro"] = saving.euro
+    if (trend := parts.get("trend")) is not None:
+        values["bands_12m_kwh"] = {
+            band: round(sum(getattr(m, f"{band}_wh") for m in trend) / 1000, 3)
+            for band in ("f1", "f2", "f3")
+        }
+    return Insights(period=period.value, **values)
 
 
 def _iso(value: datetime | None) -> str | None:
