@@ -180,6 +180,8 @@ async def test_flow_consent_and_hp_hc_statistics(
     assert not await read_hours(hass, f"{prefix}_return")
     # Two orders for the whole first import: the daily data, then the curve.
     assert calls(switchgrid, "order") == 2
+    # The signed Ask is the entry's: kept.
+    assert calls(switchgrid, "ask_delete") == 0
 
 
 async def test_injection_and_base_tariff(
@@ -317,6 +319,59 @@ async def test_address_check_failure_and_unsigned_consent(
                 )
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == reason
+    # Neither unused consent request is left behind at Switchgrid.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls(switchgrid, "ask_delete") == 2
+    assert all(ask.revoked_at is not None for ask in switchgrid.sim.asks.values())
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"status": "PENDING_USER_ACTION"}, "ask_no_signing_url"),
+        ({"status": "NOT_VALID"}, "ask_unexpected_status"),
+    ],
+)
+async def test_each_ask_state_has_its_own_message(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    answer: dict[str, str],
+    reason: str,
+) -> None:
+    """No signing page, or a status GridMeter does not know: each is said as
+    it is (not as a failed address check) and the Ask is withdrawn.
+    """
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "switchgrid"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Moreau", "prm": PARIS}
+    )
+    switchgrid.sim.fail_next("ask_get", 200, body={"id": "x", **answer})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "first_name": "A",
+            "last_name": "B",
+            "email": "a@b.fr",
+            "phone": "+33600000000",
+            "genre": "M",
+        },
+    )
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (ask,) = switchgrid.sim.asks.values()
+    assert ask.revoked_at is not None
 
 
 async def test_several_contracts_and_duplicates(

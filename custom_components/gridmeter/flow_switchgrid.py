@@ -137,6 +137,9 @@ class SwitchgridFlow(ConfigFlow):
     _sg_ask: Ask
     _sg_check_task: asyncio.Task[Ask] | None = None
     _sg_consent_task: asyncio.Task[Ask] | None = None
+    _sg_unused_ask: str | None = None
+    """An Ask this flow created and no entry uses yet: deleted if the flow ends
+    without one (not signed, refused, closed), so no consent request lingers."""
 
     def _sg_client(self) -> SwitchgridClient:
         return switchgrid_client(self.hass, self._sg_data)
@@ -288,6 +291,7 @@ class SwitchgridFlow(ConfigFlow):
                     LOGGER.debug("Switchgrid ask failed: %s", type(err).__name__)
                     errors["base"] = "cannot_connect"
                 else:
+                    self._sg_unused_ask = self._sg_ask.id
                     self._sg_data[CONF_INJECTION] = bool(user_input.get(CONF_INJECTION))
                     self._sg_data[CONF_SIGNER] = {
                         CONF_FIRST_NAME: signer.first_name,
@@ -343,16 +347,33 @@ class SwitchgridFlow(ConfigFlow):
             )
         try:
             self._sg_ask = self._sg_check_task.result()
-        except (ProviderError, TimeoutError):
+        except TimeoutError:
+            return self._async_end_progress("address_check_timeout")
+        except ProviderError:
             return self.async_show_progress_done(next_step_id="switchgrid_unreachable")
-        if (
-            self._sg_ask.status is AskStatus.PENDING_USER_ACTION
-            and self._sg_ask.user_url
-        ):
+        status = self._sg_ask.status
+        if status is AskStatus.PENDING_USER_ACTION and self._sg_ask.user_url:
             return self.async_show_progress_done(next_step_id="switchgrid_consent")
-        if self._sg_ask.status is AskStatus.ACCEPTED:
+        if status is AskStatus.ACCEPTED:
             return self.async_show_progress_done(next_step_id="switchgrid_finish")
-        return self.async_show_progress_done(next_step_id="switchgrid_address_failed")
+        if status is AskStatus.ADDRESS_CHECK_FAILED:
+            return self._async_end_progress("address_check_failed")
+        if status is AskStatus.PENDING_USER_ACTION:
+            return self._async_end_progress("ask_no_signing_url")
+        return self._async_end_progress("ask_unexpected_status")
+
+    def _async_end_progress(self, reason: str) -> ConfigFlowResult:
+        """Leave the progress step for an abort with its own message."""
+        self._sg_abort_reason = reason
+        return self.async_show_progress_done(next_step_id="switchgrid_abort")
+
+    _sg_abort_reason: str = "cannot_connect"
+
+    async def async_step_switchgrid_abort(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """End the flow with the message the Ask's state calls for."""
+        return self.async_abort(reason=self._sg_abort_reason)
 
     async def async_step_switchgrid_consent(
         self, user_input: dict[str, Any] | None = None
@@ -414,6 +435,7 @@ class SwitchgridFlow(ConfigFlow):
                 description_placeholders={"webhook_url": url},
             )
         match, ask = self._sg_match, self._sg_ask
+        self._sg_unused_ask = None
         data = {
             **self._sg_data,
             CONF_PRM: match.prm,
@@ -424,12 +446,6 @@ class SwitchgridFlow(ConfigFlow):
             "contract_id": match.id,
         }
         return self.async_create_entry(title=f"Enedis {mask(match.prm)}", data=data)
-
-    async def async_step_switchgrid_address_failed(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Enedis could not match the holder with the address."""
-        return self.async_abort(reason="address_check_failed")
 
     async def async_step_switchgrid_not_signed(
         self, user_input: dict[str, Any] | None = None
@@ -475,8 +491,23 @@ class SwitchgridFlow(ConfigFlow):
         )
 
     def async_remove(self) -> None:
-        """Stop polling when the user closes the flow."""
+        """Stop polling, and withdraw an Ask no entry uses, when the flow ends."""
         for task in (self._sg_check_task, self._sg_consent_task):
             if task is not None and not task.done():
                 task.cancel()
+        if self._sg_unused_ask is not None:
+            self.hass.async_create_background_task(
+                self._async_delete_ask(self._sg_unused_ask),
+                f"{DOMAIN} withdraw unused Switchgrid Ask",
+            )
+            self._sg_unused_ask = None
         super().async_remove()
+
+    async def _async_delete_ask(self, ask_id: str) -> None:
+        try:
+            await self._sg_client().async_delete_ask(ask_id)
+        except ProviderError as err:
+            LOGGER.warning(
+                "An unsigned Switchgrid consent request could not be withdrawn: %s",
+                type(err).__name__,
+            )
