@@ -338,3 +338,8 @@ async def test_account_without_supplies(
     assert not dr.async_entries_for_config_entry(
         device_registry, datadis_entry.entry_id
     )
+    issue_id = f"no_supplies_{datadis_entry.entry_id}".lower()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    datadis.sim.accounts["12345678Z"].supplies = [FLAT]
+    await next_day(hass, freezer, 3)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -73,6 +73,21 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
     for domain, issue_id in list(ir.async_get(hass).issues):
         if domain == DOMAIN and marker in issue_id and issue_id not in prefix_ids:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
+    # The account lists no supply any more: no device is left to show the
+    # "no supplies for this holder" status, so say it here.
+    no_supplies_id = f"no_supplies_{entry.entry_id}".lower()
+    if data.account_status is ConnectionStatus.NO_SUPPLIES:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            no_supplies_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="no_supplies",
+            translation_placeholders={"entry": entry.title},
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, no_supplies_id)
     for meter_id, meter in data.meters.items():
         name = meter.point.address or meter.point.meter_id
         stale_id = _issue_id("no_recent_data", entry, meter_id)

@@ -67,6 +67,10 @@ def _has(kind: EnergyKind) -> Callable[[MeterData], bool]:
 def _energy_descriptions(
     kind: EnergyKind, *, enabled: bool = True
 ) -> tuple[GridMeterSensorDescription, ...]:
+    # No state class on purpose: the data arrives days late, so statistics
+    # Home Assistant compiled from these states would put energy at the wrong
+    # hours and offer a second, wrong series in the Energy dashboard. The
+    # hourly truth is the external statistics of statistics.py.
     periods: tuple[tuple[str, Callable[[EnergyTotals], float | None]], ...] = (
         ("latest_day", lambda t: t.latest_day),
         ("yesterday", lambda t: t.yesterday),
@@ -140,6 +144,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         translation_key="contracted_power_p1",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         value_fn=_contracted(0),
         exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
@@ -149,6 +154,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         translation_key="subscribed_power",
         device_class=SensorDeviceClass.APPARENT_POWER,
         native_unit_of_measurement=UnitOfApparentPower.KILO_VOLT_AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         # Enedis subscribes power in kVA.
         value_fn=_contracted(0),
@@ -185,6 +191,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         translation_key="contracted_power_p2",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         value_fn=_contracted(1),
         exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
