@@ -453,6 +453,9 @@ async def test_load_curve_never_collected(
     assert meter.last_peak is not None
     (first,) = curve_requests(switchgrid)
     assert first.retry_after_activation
+    # The window starts and ends at Paris midnights (a bare date is UTC's).
+    assert first.since.astimezone(PARIS_TZ).time() == datetime.min.time()
+    assert first.until == datetime(2026, 11, 9, 23, tzinfo=UTC)
 
     for _ in range(3):
         await next_morning(hass, freezer)

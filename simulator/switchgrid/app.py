@@ -30,9 +30,11 @@ Assumptions where the documentation is silent (documented, not verified):
   ``GET /request/{id}/data``); C68/R6x have a pre-signed ``dataUrl`` valid for
   ``data_url_ttl`` of simulated time, and ``/request/{id}/data`` is 404 for them.
 * LOADCURVE ranges are clamped to what is published (``startsAt`` reflects
-  the clamp); an empty range is a SUCCESS with no values. Daily flows default
-  to the last 365 published days; bare dates in ``since``/``until`` are used as
-  Paris days (``until`` exclusive), instants are converted to Paris days.
+  the clamp); an empty range is a SUCCESS with no values. As the API document
+  says, ``since``/``until`` are UTC by default: a LOADCURVE reads a bare date
+  as UTC midnight. Daily flows (R6x) default to the last 365 published days;
+  there a bare date names the Enedis (Paris) day itself (``until``
+  exclusive), and instants are converted to Paris days.
 * Errors are JSON ``{"statusCode", "error", "message"}`` (validation errors:
   ``message`` is a list). An injected 429/503 carries ``Retry-After``.
 * ``switchgrid-test-env: true`` marks the Ask (and its orders) as test ones;

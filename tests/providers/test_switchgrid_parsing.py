@@ -32,6 +32,7 @@ from custom_components.gridmeter.providers.switchgrid.parsing import (
     parse_datetime,
     parse_order,
 )
+from custom_components.gridmeter.tariffs import parse_off_peak_hours
 
 PRM = "00059461297239"
 
@@ -383,7 +384,8 @@ def test_datetimes() -> None:
         ("hc (22h30–6h30)", (tr("22:30", "06:30"),)),
         ("HC (01H36-07H36)", (tr("01:36", "07:36"),)),
         ("HC (22H-6H)", (tr("22:00", "06:00"),)),
-        ("HC (0H00-24H00)", ()),
+        # The whole day, as the options' parser reads it.
+        ("HC (0H00-24H00)", (tr("00:00", "00:00"),)),
         ("HC (20H00-24H00)", (tr("20:00", "00:00"),)),
         ("HC (25H00-7H00;2H70-3H00)", ()),
         ("HC (24H30-7H00)", ()),
@@ -394,6 +396,10 @@ def test_datetimes() -> None:
 )
 def test_off_peak_texts(text: str | None, expected: tuple[TimeRange, ...]) -> None:
     assert parse_off_peak_text(text) == expected
+    # The contract's parser and the options' parser agree.
+    if expected:
+        assert text is not None
+        assert parse_off_peak_hours(text) == tuple((r.start, r.end) for r in expected)
 
 
 def xsd_c68(**overrides: Any) -> dict[str, Any]:

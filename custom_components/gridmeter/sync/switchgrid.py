@@ -385,7 +385,10 @@ class SwitchgridSync:
         await self._async_resume(order.id, now)
 
     def _daily_requests(self, today: date, now: datetime) -> list[OrderRequest]:
-        """Order the last week of daily maximum power, the contract weekly."""
+        """Order the last week of daily maximum power, the contract weekly.
+
+        R66 is per day: bare dates name the Enedis days themselves.
+        """
         since = today - (HISTORY if self.history_for is None else OVERLAP)
         requests = [
             OrderRequest(type=R66, direction="SOUTIRAGE", since=since, until=today)
@@ -405,12 +408,14 @@ class SwitchgridSync:
         directions = ["CONSUMPTION"]
         if self.entry.data.get(CONF_INJECTION):
             directions.append("INJECTION")
+        # Switchgrid reads a bare date as UTC midnight (01:00 or 02:00 in
+        # Paris): send the Paris midnights themselves, as UTC instants.
         return [
             OrderRequest(
                 type=LOADCURVE,
                 direction=direction,
-                since=since,
-                until=today,
+                since=paris_midnight(since),
+                until=paris_midnight(today),
                 retry_after_activation=True,
             )
             for direction in directions

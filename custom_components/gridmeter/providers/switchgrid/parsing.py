@@ -418,27 +418,31 @@ def load_curve_readings(
 # -- C68 ----------------------------------------------------------------------------
 
 
-def _clock_time(hour: str, minute: str) -> time | None:
+def _clock_time(hour: str, minute: str, *, is_end: bool) -> time | None:
     hours, minutes = int(hour), int(minute or 0)
-    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
+    if hours == 24 and minutes == 0 and is_end:
+        return time(0, 0)  # 24H00 ends a range at midnight
+    if hours > 23 or minutes > 59:
         return None
-    return time(hours % 24, minutes)
+    return time(hours, minutes)
 
 
 def parse_off_peak_text(text: str | None) -> tuple[TimeRange, ...]:
     """Parse Enedis off-peak windows: ``HC (22H30-6H30)``, ``HC (1H30-7H30;12H30-14H30)``.
 
     Minute offsets (``1H28-6H58``), lowercase, ``:`` separators and en dashes
-    are accepted; a window may cross midnight (start > end). Unreadable
-    pieces are left out.
+    are accepted; a window may cross midnight (start > end). A window whose
+    start equals its end (``HC (0H00-24H00)``) is the whole day, as in the
+    options' parser (`tariffs.parse_off_peak_hours`); ``24H00`` only ends a
+    window. Unreadable pieces are left out.
     """
     if not text:
         return ()
     ranges: list[TimeRange] = []
     for match in _OFF_PEAK_RANGE.finditer(text):
-        start = _clock_time(match.group(1), match.group(2))
-        end = _clock_time(match.group(3), match.group(4))
-        if start is not None and end is not None and start != end:
+        start = _clock_time(match.group(1), match.group(2), is_end=False)
+        end = _clock_time(match.group(3), match.group(4), is_end=True)
+        if start is not None and end is not None:
             ranges.append(TimeRange(start=start, end=end))
     return tuple(ranges)
 
