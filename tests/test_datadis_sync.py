@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
@@ -9,6 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -18,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.gridmeter.const import CONF_SUPPLIES
 from custom_components.gridmeter.coordinator import GridMeterConfigEntry
+from custom_components.gridmeter.sync.datadis import refresh_months
 
 from .conftest import NOW, setup_entry
 from .datadis_sim import FLAT, HEAT_PUMP, RunningSim
@@ -280,3 +283,212 @@ async def test_steady_state_requests_per_day(
     assert steady.count("get-supplies-v2") == 2
     assert steady.count("get-contract-detail-v2") == 0
     await assert_flat_equals_truth(hass, datadis)
+
+
+def consumption_queries(datadis: RunningSim, first: str, last: str) -> int:
+    """How many consumption queries asked exactly `first`..`last`."""
+    return sum(
+        1
+        for r in datadis.sim.requests
+        if r.endpoint == "get-consumption-data-v2"
+        and r.query.get("startDate") == first
+        and r.query.get("endDate") == last
+    )
+
+
+async def test_refused_contract_neither_stops_the_sync_nor_waits_a_week(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    flat_only: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A 429 on the contract: the data still arrives the same run, and the
+    contract is asked again the next day (not after its week-long cache).
+    """
+    datadis.sim.fail_next("get-contract-detail-v2", status=429)
+    await setup_entry(hass, flat_only)
+    await assert_flat_equals_truth(hass, datadis)
+    await next_day(hass, freezer)
+    contract = [r.status for r in datadis.sim.requests if "contract" in r.endpoint]
+    assert contract == [429, 200]
+
+
+async def test_rejected_contract_keeps_the_known_one(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    flat_only: MockConfigEntry,
+) -> None:
+    """A 400 on the contract is not an account failure: data still flows."""
+    datadis.sim.fail_next("get-contract-detail-v2", status=400)
+    await setup_entry(hass, flat_only)
+    await assert_flat_equals_truth(hass, datadis)
+
+
+async def test_supplies_refused_or_incomplete_keep_the_known_ones(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    datadis_entry: MockConfigEntry,
+    short_history: None,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A distributor missing from the supplies answer keeps its device; a
+    refused supplies query stops nothing and waits one day, not three.
+    """
+    await setup_entry(hass, datadis_entry)
+    registry = dr.async_get(hass)
+    devices = {
+        d.id
+        for d in dr.async_entries_for_config_entry(registry, datadis_entry.entry_id)
+    }
+    assert len(devices) == 2
+    datadis.sim.fail_supplies_of({"8"})  # i-DE: the heat-pump house
+    await next_day(hass, freezer, 3)  # supplies are re-read every third day
+    assert [r.status for r in datadis.sim.requests if "supplies" in r.endpoint][
+        -1
+    ] == 200
+    entry: GridMeterConfigEntry = datadis_entry  # type: ignore[assignment]
+    assert set(entry.runtime_data.sync.supplies) == {FLAT[:20], HEAT_PUMP[:20]}
+    assert {
+        d.id
+        for d in dr.async_entries_for_config_entry(registry, datadis_entry.entry_id)
+    } == devices
+
+    # The incomplete list was not kept: the next day asks again, refused.
+    datadis.sim.fail_supplies_of(set())
+    datadis.sim.fail_next("get-supplies-v2", status=429)
+    sent = datadis.sim.count("get-consumption-data-v2")
+    await next_day(hass, freezer)
+    assert [r.status for r in datadis.sim.requests if "supplies" in r.endpoint][
+        -1
+    ] == 429
+    assert datadis.sim.count("get-consumption-data-v2") == sent + 2
+    await next_day(hass, freezer)
+    assert [r.status for r in datadis.sim.requests if "supplies" in r.endpoint][
+        -1
+    ] == 200
+    assert datadis_entry.state is ConfigEntryState.LOADED
+    await assert_flat_equals_truth(hass, datadis)
+
+
+async def test_oldest_month_failing_does_not_hold_back_the_backfill(
+    hass: HomeAssistant, datadis: RunningSim, flat_only: MockConfigEntry
+) -> None:
+    """The first month of the window answers 500 (a contract's first month):
+    every other month is imported on the very first run.
+    """
+    datadis.sim.fail_months(FLAT, {"2024/12"})
+    await setup_entry(hass, flat_only)
+    await assert_flat_equals_truth(hass, datadis)
+    assert consumption_queries(datadis, "2024/12", "2024/12") == 1
+
+
+async def test_month_that_always_fails_is_asked_daily_for_a_week_then_weekly(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    flat_only: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Seven daily tries, then a week's pause, then one more try."""
+
+    async def day_with_retries(days: int = 1) -> None:
+        # Yesterday's query may still be blocked for a few minutes at the
+        # slot: the sync retries 5 minutes after it expires; let it run.
+        await next_day(hass, freezer, days)
+        for _ in range(6):
+            later = dt_util.utcnow() + timedelta(minutes=10)
+            freezer.move_to(later)
+            async_fire_time_changed(hass, later)
+            await hass.async_block_till_done(wait_background_tasks=True)
+
+    datadis.sim.fail_months(FLAT, {"2026/08"})
+    await setup_entry(hass, flat_only)
+    tries = [consumption_queries(datadis, "2026/08", "2026/08")]
+    for _ in range(8):
+        await day_with_retries()
+        tries.append(consumption_queries(datadis, "2026/08", "2026/08"))
+    assert tries == [1, 2, 3, 4, 5, 6, 7, 7, 7]
+    await day_with_retries(6)  # a week after the seventh try
+    assert consumption_queries(datadis, "2026/08", "2026/08") == 8
+
+
+async def test_partial_distributor_answer_is_asked_again(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    flat_only: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """September came with a distributorError and a hole: outside the daily
+    refresh, it is still asked again and the hole filled.
+    """
+    short = {HISTORY_FROM - timedelta(days=n) for n in range(1, 800)}
+    hole = {date(2026, 9, day) for day in range(10, 16)}
+    datadis.sim.missing_days(FLAT, short | hole)
+    datadis.sim.distributor_error(FLAT, {"2026/09"}, partial=True)
+    await setup_entry(hass, flat_only)
+    rows = await read_hours(hass, f"{FLAT_ID}_consumption")
+    assert rows
+    assert datetime(2026, 9, 12, 10, tzinfo=UTC) not in rows
+    datadis.sim.missing_days(FLAT, short)
+    datadis.sim.distributor_error(FLAT, set())
+    await next_day(hass, freezer)
+    await assert_flat_equals_truth(hass, datadis)
+
+
+async def test_supply_not_on_2_0td_gets_no_period_split(
+    hass: HomeAssistant, datadis: RunningSim, flat_only: MockConfigEntry
+) -> None:
+    """A 3.0TD contract: consumption is imported, P1/P2/P3 are not invented."""
+    datadis.sim.override_contract(
+        FLAT,
+        codeFare="3T",
+        accessFare="3.0TD PEAJE ATR",
+        contractedPowerkW=[16.0, 16.0, 16.0, 16.0, 16.0, 20.0],
+    )
+    await setup_entry(hass, flat_only)
+    await assert_flat_equals_truth(hass, datadis)
+    for period in ("p1", "p2", "p3"):
+        assert not await read_hours(hass, f"{FLAT_ID}_consumption_{period}")
+
+
+def test_daily_refresh_always_includes_the_current_month() -> None:
+    """Every day re-reads the current month; the previous one every other
+    day; never the same window two days running.
+    """
+    days = [date(2026, 12, 1) + timedelta(days=n) for n in range(-3, 10)]
+    windows = [refresh_months(day) for day in days]
+    for day, months in zip(days, windows, strict=True):
+        assert day.replace(day=1) in months, day
+    assert all(a != b for a, b in pairwise(windows))
+    assert date(2026, 11, 1) in windows[4] + windows[5]  # 1 or 2 December
+
+
+async def test_restart_mid_backfill_resumes_without_repeating_the_query(
+    hass: HomeAssistant, datadis: RunningSim, flat_only: MockConfigEntry
+) -> None:
+    """Home Assistant stops while the 24-month query is in flight: after the
+    restart that query (maybe counted by Datadis) is not sent again; its two
+    halves are, and the statistics end up equal to the source.
+    """
+    datadis.sim.hang_next("get-consumption-data-v2", 60)
+    flat_only.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(flat_only.entry_id)
+    entry: GridMeterConfigEntry = flat_only  # type: ignore[assignment]
+    ledger = entry.runtime_data.sync.client.ledger
+    for _ in range(200):
+        if any("consumption" in key for key in ledger.blocked()):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the backfill never sent its query")
+    assert await hass.config_entries.async_unload(flat_only.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not await read_hours(hass, f"{FLAT_ID}_consumption")
+
+    assert await hass.config_entries.async_setup(flat_only.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await assert_flat_equals_truth(hass, datadis)
+    # The simulator logs answered requests: the interrupted one never was,
+    # and it was not sent again.
+    assert consumption_queries(datadis, "2024/12", "2026/11") == 0
+    assert consumption_queries(datadis, "2024/12", "2025/11") == 1
+    assert consumption_queries(datadis, "2025/12", "2026/11") == 1

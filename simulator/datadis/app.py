@@ -249,16 +249,23 @@ class DatadisSimulator:
         """Break the body of the next answers: truncated, html or garbage."""
         self.harness.faults.malformed_next(endpoint, mode, times)
 
-    def distributor_error(self, cups: str, months: set[str] | None = None) -> None:
+    def distributor_error(
+        self, cups: str, months: set[str] | None = None, *, partial: bool = False
+    ) -> None:
         """Make queries touching ``months`` (None: all) report a distributor error.
 
         Consumption and max-power answers become a 200 with an empty list and a
-        ``distributorError`` item; an empty set clears it.
+        ``distributorError`` item; with ``partial`` they keep the rows still
+        served (combine with ``missing_days`` for the hole the distributor
+        failed to fill). An empty set clears it.
         """
         household = self._household(cups)
+        self.data.state.partial_distributor_errors.discard(household.cups)
         if months is not None and not months:
             self.data.state.distributor_errors.pop(household.cups, None)
         else:
+            if partial:
+                self.data.state.partial_distributor_errors.add(household.cups)
             self.data.state.distributor_errors[household.cups] = (
                 None if months is None else frozenset(months)
             )
@@ -274,6 +281,36 @@ class DatadisSimulator:
             self.data.state.failing_months.pop(household.cups, None)
         else:
             self.data.state.failing_months[household.cups] = (frozenset(months), status)
+
+    def stray_rows(self, cups: str, days: set[date]) -> None:
+        """Add the i-DE stray ``00:00`` row to these local days (replaces).
+
+        Incomplete days too, such as today's with ``publication_delay`` 0.
+        """
+        household = self._household(cups)
+        if days:
+            self.data.state.stray_days[household.cups] = set(days)
+        else:
+            self.data.state.stray_days.pop(household.cups, None)
+
+    def fail_supplies_of(self, distributor_codes: set[str]) -> None:
+        """Leave these distributors' supplies out of get-supplies.
+
+        Each one left out is reported in ``distributorError``; an empty set
+        clears it.
+        """
+        self.data.state.failing_supply_distributors = set(distributor_codes)
+
+    def override_contract(self, cups: str, **fields: Any) -> None:
+        """Serve these contract fields (Datadis names) for ``cups``.
+
+        E.g. ``codeFare="3T"``; no field restores the household's contract.
+        """
+        household = self._household(cups)
+        if fields:
+            self.data.state.contract_overrides[household.cups] = dict(fields)
+        else:
+            self.data.state.contract_overrides.pop(household.cups, None)
 
     def missing_days(self, cups: str, days: set[date]) -> None:
         """Serve no rows for these local days (replaces the previous set)."""
@@ -645,8 +682,18 @@ class DatadisSimulator:
             return error
         if code:
             households = [h for h in households if h.distributor_code == code]
-        items = [self._supply_item(h) for h in households]
-        return self._envelope("supplies", items, v2)
+        failing = self.data.state.failing_supply_distributors
+        errors = [
+            self._distributor_error_item(h)
+            for h in households
+            if h.distributor_code in failing
+        ]
+        items = [
+            self._supply_item(h)
+            for h in households
+            if h.distributor_code not in failing
+        ]
+        return self._envelope("supplies", items, v2, errors)
 
     async def _supplies_v2(self, request: web.Request) -> web.StreamResponse:
         return await self._supplies(request, True)
@@ -669,7 +716,11 @@ class DatadisSimulator:
     # -- contract ------------------------------------------------------------
 
     def _contract_items(self, household: Household) -> list[dict[str, Any]]:
-        return [self._contract_item(household, term) for term in household.contracts]
+        override = self.data.state.contract_overrides.get(household.cups, {})
+        return [
+            {**self._contract_item(household, term), **override}
+            for term in household.contracts
+        ]
 
     @staticmethod
     def _contract_item(household: Household, term: ContractTerm) -> dict[str, Any]:
@@ -801,8 +852,12 @@ class DatadisSimulator:
         if status is not None:
             return self._failure_body(request, status)
         if self.data.distributor_error_for(household, months):
+            partial = household.cups in self.data.state.partial_distributor_errors
             return self._envelope(
-                key, [], v2, [self._distributor_error_item(household)]
+                key,
+                rows(household, months) if partial else [],
+                v2,
+                [self._distributor_error_item(household)],
             )
         return self._envelope(key, rows(household, months), v2)
 

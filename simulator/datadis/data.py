@@ -85,6 +85,14 @@ class PublicationState:
     null_hours: dict[str, set[datetime]] = field(default_factory=dict)
     distributor_errors: dict[str, frozenset[str] | None] = field(default_factory=dict)
     failing_months: dict[str, tuple[frozenset[str], int]] = field(default_factory=dict)
+    partial_distributor_errors: set[str] = field(default_factory=set)
+    """CUPS whose distributor errors come with the rows it still has."""
+    stray_days: dict[str, set[date]] = field(default_factory=dict)
+    """Local days given the i-DE stray ``00:00`` row, complete or not."""
+    failing_supply_distributors: set[str] = field(default_factory=set)
+    """Distributor codes whose supplies get-supplies leaves out (with an error)."""
+    contract_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Contract fields served instead of the household's (e.g. a 3.0TD tariff)."""
 
 
 def month_key(day: date) -> str:
@@ -305,9 +313,10 @@ class DatadisData:
                 continue
             day_rows = [_row(cups, hour, hour.start in nulls) for hour in hours]
             full = len(hours) == len(self.models[cups].day(day).starts)
-            if household.stray_midnight_rows and full:
+            forced = day in self.state.stray_days.get(cups, ())
+            if (household.stray_midnight_rows and full) or forced:
                 u1, u2, u3, _ = noise.quads(salt, day.toordinal())
-                if u1 < 0.15:
+                if u1 < 0.15 or forced:
                     stray = {
                         "cups": cups,
                         "date": hours[0].date_label,

@@ -425,3 +425,74 @@ async def test_unreachable_host_is_not_remembered(
     with pytest.raises(CannotConnect):
         await client.async_get_consumption(supply, date(2026, 1, 1), date(2026, 1, 1))
     assert client.ledger.as_dict() == {}
+
+
+async def test_stray_00_00_on_todays_partial_day_moves_nothing(
+    datadis: RunningSim, session: aiohttp.ClientSession
+) -> None:
+    """The latest day is incomplete (no 24:00 yet) and carries i-DE's stray
+    00:00 row: the row is dropped and every hour stays where it belongs.
+    """
+    datadis.sim.publication_delay = timedelta(0)
+    today = NOW.date()
+    datadis.sim.stray_rows(HEAT_PUMP, {today, today - timedelta(days=1)})
+    client = client_for(datadis, session)
+    house = await supply_of(client, HEAT_PUMP)
+    batch = await client.async_get_consumption(
+        house, date(2026, 11, 1), date(2026, 11, 1)
+    )
+    got = {r.start: r.kwh for r in batch.readings if r.kind is EnergyKind.CONSUMPTION}
+    truth = datadis.truth(HEAT_PUMP)
+    midnight = datetime(2026, 11, 9, 23, tzinfo=UTC)  # today 00:00 Madrid
+    todays = sorted(hour for hour in got if hour >= midnight)
+    assert todays, "the simulator serves part of today"
+    assert {hour: got[hour] for hour in todays} == {
+        hour: truth[hour].consumption for hour in todays
+    }
+    assert all(truth[hour].consumption == kwh for hour, kwh in got.items())
+    assert batch.skipped >= 2  # at least yesterday's and today's stray rows
+
+
+async def test_supplies_of_a_failing_distributor_are_reported(
+    datadis: RunningSim, session: aiohttp.ClientSession
+) -> None:
+    """A distributorError next to the other supplies names the failing
+    distributor, and such an incomplete list is not reused from the ledger.
+    """
+    datadis.sim.fail_supplies_of({"8"})
+    client = client_for(datadis, session)
+    answer = await client.async_get_supply_list()
+    assert [s.cups for s in answer.supplies] == [FLAT]
+    assert answer.failed_distributors == {"8"}
+    datadis.sim.fail_supplies_of(set())
+    answer = await client.async_get_supply_list()
+    assert {s.cups for s in answer.supplies} == {FLAT, HEAT_PUMP}
+    assert answer.failed_distributors == frozenset()
+    assert datadis.sim.count("get-supplies-v2") == 2
+    # A complete list is remembered as before.
+    await client.async_get_supply_list()
+    assert datadis.sim.count("get-supplies-v2") == 2
+
+
+async def test_partial_consumption_answer_is_flagged_even_from_the_ledger(
+    datadis: RunningSim, session: aiohttp.ClientSession
+) -> None:
+    """Rows with a distributorError beside them make a partial batch."""
+    client = client_for(datadis, session)
+    flat = await supply_of(client, FLAT)
+    datadis.sim.distributor_error(FLAT, {"2026/09"}, partial=True)
+    batch = await client.async_get_consumption(
+        flat, date(2026, 9, 1), date(2026, 10, 1)
+    )
+    assert batch.partial
+    assert batch.readings
+    again = await client.async_get_consumption(
+        flat, date(2026, 9, 1), date(2026, 10, 1)
+    )
+    assert again.partial
+    assert again.readings == batch.readings
+    assert datadis.sim.count("get-consumption-data-v2") == 1
+    whole = await client.async_get_consumption(
+        flat, date(2026, 10, 1), date(2026, 10, 1)
+    )
+    assert not whole.partial

@@ -18,6 +18,7 @@ from custom_components.gridmeter.providers.history import (
     contiguous_runs,
     fetch_months,
     month_range,
+    split_depth,
 )
 
 WINDOW = month_range(date(2024, 12, 1), date(2026, 11, 1))
@@ -142,3 +143,24 @@ async def test_account_errors_propagate() -> None:
     provider = FakeProvider(set(WINDOW), AuthError)
     with pytest.raises(AuthError):
         await fetch_months(WINDOW, provider.fetch, provider.on_answer)
+
+
+async def test_oldest_month_failing_loses_nothing_else_by_default() -> None:
+    """The first month of a contract answering 500: halving 24 months down to
+    it fails five ranges in a row; the other 23 months still arrive.
+    """
+    for bad in (WINDOW[0], WINDOW[12], WINDOW[-1]):
+        provider = FakeProvider({bad})
+        report = await fetch_months(WINDOW, provider.fetch, provider.on_answer)
+        assert set(report.answered) == set(WINDOW) - {bad}, bad
+        assert report.failed == {bad: "ProviderUnavailable"}
+        assert not report.deferred
+
+
+async def test_default_outage_limit_follows_the_window() -> None:
+    """Everything failing stops after ceil(log2 n) + 2 requests, not more."""
+    assert [split_depth(n) for n in (1, 2, 3, 12, 24, 32)] == [1, 2, 3, 5, 6, 6]
+    provider = FakeProvider(set(WINDOW), RequestTimeout)
+    report = await fetch_months(WINDOW, provider.fetch, provider.on_answer)
+    assert report.requests == 7
+    assert not report.answered

@@ -83,3 +83,27 @@ def test_pending_query_after_a_crash_counts_as_sent() -> None:
     clock.now += timedelta(hours=25)
     restored.prune()
     assert restored.as_dict() == {}
+
+
+def test_a_refusal_is_held_24_hours_even_on_a_long_lived_query() -> None:
+    """A query whose good answer lives a week (a contract) blocks one day
+    when it was refused, failed or never answered, never a week.
+    """
+    clock = Clock()
+    ledger = QueryLedger(clock=clock)
+    week = timedelta(days=7)
+    for key, outcome in (
+        ("refused", Outcome.RATE_LIMITED),
+        ("failed", Outcome.FAILED),
+        ("answered", Outcome.OK),
+    ):
+        ledger.record_sent(key, week)
+        ledger.record_outcome(key, outcome, {"rows": []})
+    ledger.record_sent("pending", week)
+    restored = QueryLedger.from_dict(ledger.as_dict(), clock=clock)
+    clock.now += timedelta(hours=24)
+    for key in ("refused", "failed", "pending"):
+        assert restored.lookup(key) is None, key
+    assert restored.lookup("answered") is not None
+    clock.now += timedelta(days=6)
+    assert restored.lookup("answered") is None

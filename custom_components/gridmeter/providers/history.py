@@ -3,9 +3,13 @@
 The whole range is asked first. When a range fails or times out it is split
 in halves, then down to single months, so that one bad month (a distributor
 that fails the first month of a contract, a month too big to answer in time)
-never loses the rest. A provider that fails every half in a row is down, not
-picky: after `max_failures` consecutive failures the rest waits for the next
-run instead of being hammered.
+never loses the rest. A provider that keeps failing is down, not picky:
+after `max_failures` consecutive failures the rest waits for the next run
+instead of being hammered. The default limit is just above what isolating a
+bad month costs: halving n months down to one fails at most ceil(log2 n) + 1
+requests in a row (6 for 24 months; 5 when the bad month is the oldest, the
+classic "first month of a contract answers 500"). The limit allows one more,
+so a single bad month never holds the others back.
 """
 
 from __future__ import annotations
@@ -54,6 +58,14 @@ def contiguous_runs(months: Sequence[date]) -> list[list[date]]:
     return runs
 
 
+def split_depth(count: int) -> int:
+    """Return how many ranges in a row fail, at worst, to isolate a bad month.
+
+    Halving `count` months down to one: ceil(log2 count) + 1 (24 months: 6).
+    """
+    return max(count - 1, 0).bit_length() + 1
+
+
 @dataclass(slots=True)
 class FetchReport:
     """What a fetch of months achieved."""
@@ -88,7 +100,7 @@ async def fetch_months[T](
     fetch: Callable[[date, date], Awaitable[T]],
     on_answer: Callable[[date, date, T], Awaitable[None]],
     *,
-    max_failures: int = 4,
+    max_failures: int | None = None,
 ) -> FetchReport:
     """Fetch `months` (any order, gaps allowed), oldest first, splitting on failure.
 
@@ -97,6 +109,8 @@ async def fetch_months[T](
     fails. Fatal account errors propagate.
     """
     report = FetchReport()
+    if max_failures is None:
+        max_failures = split_depth(len(months)) + 1
     failures = 0
     pending: list[list[date]] = contiguous_runs(months)
 

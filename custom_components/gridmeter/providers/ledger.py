@@ -45,8 +45,16 @@ class LedgerEntry:
 
     @property
     def expires_at(self) -> datetime:
-        """When the query may be sent again."""
-        return self.sent_at + self.ttl
+        """When the query may be sent again.
+
+        Only a good answer is reused for a longer time-to-live (a contract
+        for a week); a refused, failed or unanswered query is held for 24 h
+        at most: that is all the 24-hour rule asks, and holding a 429 for a
+        week would leave the account without data for a week.
+        """
+        if self.outcome is Outcome.OK:
+            return self.sent_at + self.ttl
+        return self.sent_at + min(self.ttl, DAY)
 
 
 class QueryLedger:

@@ -8,11 +8,15 @@ with 429 and has banned over-users):
 - the first import asks the whole 24-month window in one request per
   endpoint and splits only what fails (halves, then months);
 - the daily refresh re-reads the current month, alternating the window
-  between consecutive days (`[m-1, m]` on even days, `[m]` on odd days, `[m-1]`
-  on odd days of the first week) so that it is never the same query as the
-  day before and still picks up late data and corrections;
+  between consecutive days (`[m-1, m]` on even days, `[m]` on odd days) so
+  that it is never the same query as the day before and still picks up late
+  data and corrections, the previous month's included;
 - monthly peaks are refreshed every other day, supplies every third day and
-  contracts weekly (none changes faster than that matters).
+  contracts weekly (none changes faster than that matters);
+- a month that fails is asked again daily for a week, then weekly; a month
+  a distributor answered only in part (`distributorError`) is asked again too;
+- a failed or refused supplies or contract query never stops the sync: the
+  last known supplies and contract are used.
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ from homeassistant.helpers.storage import Store
 from ..const import CONF_SUPPLIES, PROVIDER_DATADIS, RETRY_DELAY
 from ..coordinator import GridMeterConfigEntry
 from ..data import ConnectionStatus, GridMeterData, MeterData, SyncResult
-from ..providers.datadis import DatadisClient, DatadisSupply
+from ..providers.datadis import DatadisBatch, DatadisClient, DatadisSupply
 from ..providers.errors import (
-    InvalidResponse,
+    AuthError,
     NoMeterPoints,
+    NotAuthorized,
     ProviderError,
-    ProviderUnavailable,
+    RateLimited,
+    RequestRejected,
     redact,
 )
 from ..providers.history import FetchReport, add_months, fetch_months, month_range
@@ -46,7 +52,6 @@ from ..providers.models import (
     EnergyKind,
     EnergyReading,
     PowerPeak,
-    ReadingBatch,
 )
 from ..statistics import async_import_energy, async_import_peaks
 from ..storage import SAVE_DELAY, from_json, to_json
@@ -63,6 +68,11 @@ RETRY_MARGIN: Final = timedelta(minutes=5)
 # (a forced refresh or a restart the same day asks nothing again).
 REFRESH_AFTER: Final = timedelta(hours=20)
 EMPTY_MAX_TRIES: Final = 4
+# A month that keeps failing (a distributor that fails the first month of a
+# contract for good) is asked daily for a week, then weekly until it leaves
+# the 24-month window: a few dozen single-month queries at most.
+FAILED_DAILY_TRIES: Final = 7
+FAILED_RETRY: Final = timedelta(days=7)
 AREA_DAYS: Final = 14
 SOLAR_KINDS: Final = frozenset(
     {EnergyKind.RETURN, EnergyKind.GENERATION, EnergyKind.SELF_CONSUMPTION}
@@ -80,9 +90,30 @@ def refresh_months(local_today: date) -> list[date]:
     previous = add_months(current, -1)
     if local_today.toordinal() % 2 == 0:
         return [previous, current]
-    if local_today.day <= 7:
-        return [previous]
     return [current]
+
+
+def is_20td(supply: DatadisSupply, contract: Contract | None) -> bool:
+    """Whether a supply is on the 2.0TD access tariff (P1/P2/P3 energy periods).
+
+    The contract decides: its access-tariff code (`codeFare`, "2T" for 2.0TD),
+    else its tariff text ("2.0TD ...", "... POTENCIA <= 15 kW"), else the
+    number of contracted powers (two for 2.0TD, six for the others). Without
+    a usable contract, a domestic point (type 5, up to 15 kW, or unknown) is
+    2.0TD; type 1 to 4 supplies (above 15 kW) are not.
+    """
+    if contract is not None:
+        code = (contract.tariff_code or "").strip().upper()
+        name = (contract.tariff_name or "").upper()
+        if code:
+            return code.startswith("2")
+        if "2.0" in name or "<= 15" in name:
+            return True
+        if any(other in name for other in ("3.0", "6.1", "6.2", "6.3", "6.4")):
+            return False
+        if contract.contracted_power_kw:
+            return len(contract.contracted_power_kw) <= 2
+    return supply.point_type in (None, 5)
 
 
 def digest_batch(
@@ -277,17 +308,20 @@ class DatadisSync:
         await self.client.async_login()
         try:
             await self._async_sync_supplies()
-        except (ProviderUnavailable, InvalidResponse) as err:
+        except (AuthError, NotAuthorized):
+            raise
+        except ProviderError as err:
+            # Refused (429), failed or rejected: the known supplies still
+            # deserve their data; only an account with none stops here.
             if not self.supplies:
                 raise
             _LOGGER.warning(
                 "Datadis supplies unavailable, using the known ones: %s",
                 redact(str(err)),
             )
-            self._retry_soon(now + RETRY_DELAY)
+            self._retry_after_error(err, now)
         for supply in self.included():
-            if await self._async_sync_contract(supply):
-                self._retry_soon(now + RETRY_DELAY)
+            await self._async_sync_contract(supply, now)
             await self._async_sync_energy(supply, now)
             await self._async_sync_peaks(supply, now)
             await self._async_sync_area(supply, now)
@@ -298,6 +332,19 @@ class DatadisSync:
             data=await self.async_build_data(now), retry_at=self._retry_at
         )
 
+    def _retry_after_error(self, err: ProviderError, now: datetime) -> None:
+        """Plan a retry for a supplies or contract query that did not work.
+
+        A refused or blocked query is retried once it may be asked again, a
+        transient failure two hours later; a rejected one (400) waits for the
+        next daily run, as asking again the same day would change nothing.
+        """
+        if isinstance(err, RateLimited):
+            wait = timedelta(seconds=err.retry_after or 0)
+            self._retry_soon(now + max(wait, RETRY_DELAY) + RETRY_MARGIN)
+        elif not isinstance(err, RequestRejected):
+            self._retry_soon(now + RETRY_DELAY)
+
     def _retry_soon(self, when: datetime) -> None:
         """Ask the coordinator to run again at `when` (the earliest wins)."""
         if self._retry_at is None or when < self._retry_at:
@@ -305,35 +352,52 @@ class DatadisSync:
 
     async def _async_sync_supplies(self) -> None:
         try:
-            supplies = await self.client.async_get_supplies()
+            answer = await self.client.async_get_supply_list()
         except NoMeterPoints:
             self.supplies = {}
             self.no_supplies = True
             self._save()
             return
         self.no_supplies = False
-        self.supplies = {supply.meter_id: supply for supply in supplies}
+        supplies = {supply.meter_id: supply for supply in answer.supplies}
+        failed = answer.failed_distributors
+        # A distributor that failed to answer has not dropped its supplies:
+        # keep the known ones (removing them would delete their devices).
+        for meter_id, known in self.supplies.items():
+            if meter_id not in supplies and (
+                failed is None or known.distributor_code in failed
+            ):
+                supplies[meter_id] = known
+        self.supplies = supplies
         self._save()
 
-    async def _async_sync_contract(self, supply: DatadisSupply) -> bool:
-        """Refresh a contract; return True when a later retry is worth it."""
+    async def _async_sync_contract(self, supply: DatadisSupply, now: datetime) -> None:
+        """Refresh a contract; on any failure keep the known one."""
         try:
             contract = await self.client.async_get_contract(supply)
-        except (ProviderUnavailable, InvalidResponse) as err:
+        except (AuthError, NotAuthorized):
+            raise
+        except ProviderError as err:
             _LOGGER.debug(
                 "Contract not read, keeping the known one: %s", redact(str(err))
             )
-            return True
+            self._retry_after_error(err, now)
+            return
         if contract is not None:
             self.contracts[supply.meter_id] = contract
-        return False
 
     def _needs(
         self, supply: DatadisSupply, state: dict[str, Any] | None, now: datetime
     ) -> bool:
         """Whether a month must be (re)fetched by the backfill."""
-        if state is None or state["status"] == "failed":
+        if state is None:
             return True
+        if state["status"] == "failed":
+            # Daily for a week, then weekly (see FAILED_DAILY_TRIES).
+            return (
+                state.get("tries", 1) < FAILED_DAILY_TRIES
+                or now - datetime.fromisoformat(state["at"]) >= FAILED_RETRY
+            )
         if state["status"] == "ok":
             return False
         # Empty: re-ask weekly a few times inside the supply's life (the month
@@ -379,18 +443,35 @@ class DatadisSync:
         months: list[date],
         with_data: set[date],
         now: datetime,
+        *,
+        partial: bool = False,
     ) -> None:
+        """Record how each month of an answer went.
+
+        A `partial` answer (a distributor reported an error next to the rows)
+        may miss days of any of its months: they are marked failed, so the
+        backfill asks them again, whatever rows they already brought.
+        """
         for month in months:
             key = month_key(month)
-            previous = states.get(key)
-            status = "ok" if month in with_data else "empty"
-            tries = (previous or {}).get("tries", 0) + 1 if status == "empty" else 0
+            previous = states.get(key) or {}
+            if partial:
+                status = "failed"
+            else:
+                status = "ok" if month in with_data else "empty"
+            tries = (
+                previous.get("tries", 0) + 1
+                if status != "ok" and previous.get("status") == status
+                else int(status != "ok")
+            )
             states[key] = {
                 "month": month.isoformat(),
                 "status": status,
                 "at": now.isoformat(),
                 "tries": tries,
             }
+            if partial:
+                states[key]["reason"] = "distributorError"
 
     def _record_failures(
         self,
@@ -403,19 +484,31 @@ class DatadisSync:
             # A blocked query may be asked again once its 24 h are over.
             self._retry_soon(now + timedelta(seconds=report.retry_after) + RETRY_MARGIN)
         for month, reason in report.failed.items():
+            previous = states.get(month_key(month)) or {}
+            tries = (
+                previous.get("tries", 0) if previous.get("status") == "failed" else 0
+            )
             states[month_key(month)] = {
                 "month": month.isoformat(),
                 "status": "failed",
                 "at": now.isoformat(),
                 "reason": reason,
+                "tries": tries + 1,
             }
         if report.failed:
             self.last_run.failed_months[label] = sorted(
                 month_key(m) for m in report.failed
             )
 
-    def calendar(self, supply: DatadisSupply) -> TariffCalendar:
-        """Return the 2.0TD calendar of a supply (Ceuta and Melilla shifted)."""
+    def calendar(self, supply: DatadisSupply) -> TariffCalendar | None:
+        """Return the 2.0TD calendar of a supply (Ceuta and Melilla shifted).
+
+        None when the supply is not on 2.0TD (3.0TD and 6.xTD have six
+        periods and seasons that GridMeter does not model): its consumption
+        is imported without a per-period split rather than mislabelled.
+        """
+        if not is_20td(supply, self.contracts.get(supply.meter_id)):
+            return None
         return spain_20td_for(supply.region_code, supply.timezone)
 
     async def _async_sync_energy(self, supply: DatadisSupply, now: datetime) -> None:
@@ -423,10 +516,10 @@ class DatadisSync:
         tz = ZoneInfo(supply.timezone)
         calendar = self.calendar(supply)
 
-        async def fetch(first: date, last: date) -> ReadingBatch:
+        async def fetch(first: date, last: date) -> DatadisBatch:
             return await self.client.async_get_consumption(supply, first, last)
 
-        async def on_answer(first: date, last: date, batch: ReadingBatch) -> None:
+        async def on_answer(first: date, last: date, batch: DatadisBatch) -> None:
             contract = self.contracts.get(supply.meter_id)
             active = self.kinds.setdefault(supply.meter_id, {EnergyKind.CONSUMPTION})
             readings, with_data = await self.hass.async_add_executor_job(
@@ -441,7 +534,15 @@ class DatadisSync:
             self.last_run.skipped_rows += batch.skipped
             if batch.skipped:
                 _LOGGER.debug("Skipped %d unusable Datadis rows", batch.skipped)
-            self._mark(states, month_range(first, last), with_data, now)
+            if batch.partial:
+                _LOGGER.debug("Datadis answered in part; asking again later")
+            self._mark(
+                states,
+                month_range(first, last),
+                with_data,
+                now,
+                partial=batch.partial,
+            )
             self._save()
 
         report = await fetch_months(self._plan(supply, states, now), fetch, on_answer)

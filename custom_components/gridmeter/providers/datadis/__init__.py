@@ -1,6 +1,13 @@
 """Datadis (Spain): the joint data hub of the Spanish distribution companies."""
 
-from .client import DEFAULT_BASE_URL, DatadisClient, month_param
-from .parsing import DatadisSupply
+from .client import DEFAULT_BASE_URL, DatadisClient, SupplyList, month_param
+from .parsing import DatadisBatch, DatadisSupply
 
-__all__ = ["DEFAULT_BASE_URL", "DatadisClient", "DatadisSupply", "month_param"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DatadisBatch",
+    "DatadisClient",
+    "DatadisSupply",
+    "SupplyList",
+    "month_param",
+]

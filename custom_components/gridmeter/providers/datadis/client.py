@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+import functools
 import json
 import logging
 from typing import Any, Final
@@ -36,12 +38,14 @@ from ..errors import (
     redact,
 )
 from ..ledger import DAY, Outcome, QueryLedger
-from ..models import AreaAverage, Contract, PowerPeak, ReadingBatch, utc_now
+from ..models import AreaAverage, Contract, PowerPeak, utc_now
 from .parsing import (
+    DatadisBatch,
     DatadisSupply,
     community_for,
     distributor_errors,
     expect_list,
+    failed_distributor_codes,
     parse_area_averages,
     parse_consumption,
     parse_contract,
@@ -130,6 +134,17 @@ def _unpack_rows(packed: str) -> list[dict[str, Any]]:
         for line in packed.split("\n")
         if line
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyList:
+    """The supplies Datadis listed, and the distributors that failed to answer."""
+
+    supplies: list[DatadisSupply]
+    failed_distributors: frozenset[str] | None = frozenset()
+    """Codes of the distributors whose supplies may be missing from the list
+    (a `distributorError` in the answer); None when an error named no code,
+    so any distributor's supplies may be missing."""
 
 
 def _token_expiry(token: str, issued: datetime) -> datetime:
@@ -235,11 +250,15 @@ class DatadisClient:
 
     async def async_get_supplies(self) -> list[DatadisSupply]:
         """Return the account's supply points (or the authorising NIF's)."""
+        return (await self.async_get_supply_list()).supplies
+
+    async def async_get_supply_list(self) -> SupplyList:
+        """Return the supply points and the distributors that failed to list theirs."""
         body = await self._get_private(SUPPLIES, {})
         supplies = parse_supplies(expect_list(body, "supplies"))
         if not supplies:
             raise NoMeterPoints("the account has no supply points")
-        return supplies
+        return SupplyList(supplies, failed_distributor_codes(body))
 
     async def async_get_contract(self, supply: DatadisSupply) -> Contract | None:
         """Return the contract in force for a supply (None if Datadis has none)."""
@@ -251,8 +270,11 @@ class DatadisClient:
 
     async def async_get_consumption(
         self, supply: DatadisSupply, first_month: date, last_month: date
-    ) -> ReadingBatch:
-        """Return the hourly readings of whole months `first_month`..`last_month`."""
+    ) -> DatadisBatch:
+        """Return the hourly readings of whole months `first_month`..`last_month`.
+
+        `partial` is set when a distributor reported an error next to the rows.
+        """
         body = await self._get_private(
             CONSUMPTION,
             {
@@ -267,7 +289,12 @@ class DatadisClient:
         # 24 months are ~17,500 rows: parse them in a worker thread so that
         # the caller's event loop keeps running.
         return await asyncio.to_thread(
-            parse_consumption, expect_list(body, "timeCurve"), supply
+            functools.partial(
+                parse_consumption,
+                expect_list(body, "timeCurve"),
+                supply,
+                partial=bool(distributor_errors(body)),
+            )
         )
 
     async def async_get_max_power(
@@ -374,8 +401,14 @@ class DatadisClient:
                 # Not rate-ruled: free to ask again at the next attempt.
                 self.ledger.forget(key)
             raise
-        self.ledger.record_outcome(key, Outcome.OK, stored)
-        return {rows_key: rows}
+        if endpoint not in RULED and stored.get("distributorError"):
+            # A supplies or contract list a distributor failed to complete is
+            # not reused for days: the next run asks again (these endpoints
+            # are not bound by the 24-hour rule).
+            self.ledger.forget(key)
+        else:
+            self.ledger.record_outcome(key, Outcome.OK, stored)
+        return {rows_key: rows, "distributorError": stored["distributorError"]}
 
     @classmethod
     def _read_answer(
@@ -397,7 +430,13 @@ class DatadisClient:
                 endpoint,
                 redact("; ".join(errors)),
             )
-        stored = {rows_key: _pack_rows(rows) if endpoint == CONSUMPTION else rows}
+        # The error items stay with the answer (also in the ledger), so that
+        # an answer served again still says which part is missing.
+        error_items = body["distributorError"] if errors else []
+        stored = {
+            rows_key: _pack_rows(rows) if endpoint == CONSUMPTION else rows,
+            "distributorError": error_items,
+        }
         return rows_key, rows, stored
 
     async def _get_authorized(self, url: str) -> tuple[int, str]:

@@ -11,7 +11,7 @@ interval carrying it.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -121,6 +121,22 @@ def distributor_errors(body: Any) -> list[str]:
     ]
 
 
+def failed_distributor_codes(body: Any) -> frozenset[str] | None:
+    """Return the codes of the distributors a 200 answer reports as failed.
+
+    None when an error item names no distributor code (any could be missing).
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("distributorError"), list):
+        return frozenset()
+    codes: set[str] = set()
+    for item in body["distributorError"]:
+        code = _text(item.get("distributorCode")) if isinstance(item, dict) else None
+        if code is None:
+            return None
+        codes.add(code)
+    return frozenset(codes)
+
+
 def parse_supplies(rows: Iterable[Any]) -> list[DatadisSupply]:
     """Parse supply rows; a CUPS listed twice keeps its current (open) row."""
     best: dict[str, tuple[tuple[int, date], DatadisSupply]] = {}
@@ -223,6 +239,12 @@ def _day_intervals(
     return tuple(intervals)
 
 
+@lru_cache(maxsize=4096)
+def _start_label_counts(day: date, zone: str) -> Counter[int]:
+    """Return how often each start label occurs on a complete local day."""
+    return Counter(label for label, _ in _day_intervals(day, zone, True))
+
+
 def _label(value: Any) -> int | None:
     match = _LABEL.match(str(value or ""))
     if match is None or match.group(2) != "00":
@@ -231,7 +253,18 @@ def _label(value: Any) -> int | None:
     return hour if 0 <= hour <= 24 else None
 
 
-def parse_consumption(rows: Sequence[Any], supply: MeterPoint) -> ReadingBatch:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatadisBatch(ReadingBatch):
+    """A consumption answer, and whether a distributor failed part of it."""
+
+    partial: bool = False
+    """The answer carried a `distributorError` next to its rows: some of the
+    range may be missing and is worth asking again."""
+
+
+def parse_consumption(
+    rows: Sequence[Any], supply: MeterPoint, *, partial: bool = False
+) -> DatadisBatch:
     """Parse hourly `timeCurve` rows into UTC readings, never aborting on a row.
 
     Rows that cannot be placed (a null value, an unknown label, a stray
@@ -255,10 +288,14 @@ def parse_consumption(rows: Sequence[Any], supply: MeterPoint) -> ReadingBatch:
     kinds: set[EnergyKind] = set()
     for day in sorted(by_day):
         day_rows = by_day[day]
-        labels = {label for label, _ in day_rows}
-        # A day labelled 00..23 (start of interval) has a 00:00 and no 24:00;
-        # otherwise a 00:00 row is the i-DE glitch and is dropped.
-        start_labels = 0 in labels and 24 not in labels
+        # Datadis labels hours by their end (01:00..24:00). Only a complete
+        # day labelled exactly like its hours' starts (00:00..23:00, DST days
+        # included) is read as start labels; any other 00:00 row is the stray
+        # i-DE row and is dropped. A partial day (the latest one) with a stray
+        # 00:00 and no 24:00 yet must not move every hour one hour early.
+        start_labels = Counter(label for label, _ in day_rows) == _start_label_counts(
+            day, supply.timezone
+        )
         slots: dict[int, list[datetime]] = defaultdict(list)
         for label, start in _day_intervals(day, supply.timezone, start_labels):
             slots[label].append(start)
@@ -290,11 +327,12 @@ def parse_consumption(rows: Sequence[Any], supply: MeterPoint) -> ReadingBatch:
                         estimated=estimated,
                     )
                 )
-    return ReadingBatch(
+    return DatadisBatch(
         meter_id=supply.meter_id,
         readings=tuple(readings),
         skipped=skipped,
         kinds=frozenset(kinds),
+        partial=partial,
     )
 
 
