@@ -505,19 +505,85 @@ async def test_consent_revoked_repair_and_renewal(
         "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
     )
     flow = await response.json()
+    # The address check runs in the background: the dialog shows progress.
+    assert flow["type"] == "progress", flow
+    assert flow["progress_action"] == "address_check"
+    await hass.async_block_till_done()
+    response = await client.get(f"/api/repairs/issues/fix/{flow['flow_id']}")
+    flow = await response.json()
+    # Then Switchgrid's page, opened by the dialog itself.
+    assert flow["type"] == "external", flow
     assert flow["step_id"] == "sign"
-    url = flow["description_placeholders"]["url"]
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
-    flow = await response.json()
-    assert flow["errors"] == {"base": "consent_not_signed"}
+    url = flow["url"]
+    assert url.startswith(switchgrid.origin)
+    events: list[Any] = []
+    hass.bus.async_listen("data_entry_flow_progressed", events.append)
     switchgrid.sim.sign(url.rsplit("/", 1)[1])
+    await hass.async_block_till_done()
+    await hass.async_block_till_done()
+    # The flow moved on by itself (what tells the dialog to continue).
+    assert [e.data["flow_id"] for e in events] == [flow["flow_id"]]
     response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
     flow = await response.json()
-    assert flow["type"] == "create_entry"
+    assert flow["type"] == "create_entry", flow
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.data["ask_id"] != old_ask
     assert entry.state is ConfigEntryState.LOADED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    # The signed Ask is the entry's now: kept.
+    assert calls(switchgrid, "ask_delete") == 0
+
+
+async def test_consent_repair_failures(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    issue_registry: ir.IssueRegistry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A repair that cannot finish says why, keeps the issue and withdraws
+    the Ask it created: an unknown status, then a signature that never comes.
+    """
+    from homeassistant.components.repairs import DOMAIN as REPAIRS
+    from homeassistant.setup import async_setup_component
+
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    switchgrid.sim.revoke(entry.data["ask_id"])
+    await entry.runtime_data.coordinator.async_refresh()
+    issue_id = f"consent_{entry.entry_id}".lower()
+    assert await async_setup_component(hass, REPAIRS, {})
+    client = await hass_client()
+    deleted = calls(switchgrid, "ask_delete")
+
+    switchgrid.sim.fail_next("ask_get", 200, body={"id": "x", "status": "NOT_VALID"})
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await response.json()
+    await hass.async_block_till_done()
+    response = await client.get(f"/api/repairs/issues/fix/{flow['flow_id']}")
+    flow = await response.json()
+    assert flow["type"] == "abort"
+    assert flow["reason"] == "ask_unexpected_status"
+
+    with patch("custom_components.gridmeter.repairs.CONSENT_TIMEOUT", 0.2):
+        response = await client.post(
+            "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+        )
+        flow = await response.json()
+        await hass.async_block_till_done()
+        response = await client.get(f"/api/repairs/issues/fix/{flow['flow_id']}")
+        assert (await response.json())["type"] == "external"
+        # Nobody signs: the wait times out and moves the flow on by itself.
+        await asyncio.sleep(0.5)
+        await hass.async_block_till_done()
+        response = await client.get(f"/api/repairs/issues/fix/{flow['flow_id']}")
+        flow = await response.json()
+    assert flow["type"] == "abort", flow
+    assert flow["reason"] == "consent_not_signed"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    # Both new Asks are withdrawn; the entry keeps its own.
+    assert calls(switchgrid, "ask_delete") == deleted + 2
 
 
 async def test_deleted_consent_raises_the_repair(

@@ -1,20 +1,42 @@
 """Repair flows: what the user can fix from Settings → Repairs.
 
-An expired or revoked Switchgrid consent is fixed by signing a new one.
+An expired or revoked Switchgrid consent is fixed by signing a new one, as in
+the config flow: a progress step while Switchgrid checks the holder's address
+with Enedis, then an external step that opens the signing page and continues
+by itself once the Ask is signed (both waits run in the background, never in
+a step).
 """
 
 from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
 
 from homeassistant.components.repairs import (
     ConfirmRepairFlow,
     RepairsFlow,
     RepairsFlowResult,
+    repairs_flow_manager,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import UnknownFlow
 
-from .const import CONF_ASK_ID, CONF_CONSENT_ID, CONF_INJECTION, CONF_PRM, CONF_SIGNER
+from .const import (
+    CONF_ASK_ID,
+    CONF_CONSENT_ID,
+    CONF_INJECTION,
+    CONF_PRM,
+    CONF_SIGNER,
+    DOMAIN,
+    LOGGER,
+)
 from .coordinator import GridMeterConfigEntry
-from .flow_switchgrid import ADDRESS_CHECK_TIMEOUT, async_poll_ask
+from .flow_switchgrid import (
+    ADDRESS_CHECK_TIMEOUT,
+    CONSENT_TIMEOUT,
+    WAITING,
+    async_poll_ask,
+)
 from .providers.errors import ProviderError
 from .providers.switchgrid import Ask, AskStatus, Signer
 from .sync.switchgrid import switchgrid_client
@@ -27,57 +49,134 @@ class ConsentRepairFlow(RepairsFlow):
         """Remember the entry whose consent is renewed."""
         self._entry = entry
         self._ask: Ask | None = None
+        self._check_task: asyncio.Task[Ask] | None = None
+        self._sign_task: asyncio.Task[Ask] | None = None
+        self._reason = "cannot_connect"
+        self._unused_ask: str | None = None
+        """The new Ask while no entry uses it: withdrawn if the flow ends."""
 
     async def async_step_init(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
-        """Start with the signing step."""
-        return await self.async_step_sign()
+        """Ask Switchgrid for a new consent."""
+        return await self.async_step_check()
+
+    async def async_step_check(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Switchgrid checks the holder's address with Enedis (progress)."""
+        if self._check_task is None:
+            # Not eager: the step must return before the task may resume it.
+            self._check_task = self.hass.async_create_task(
+                self._async_create_and_check(), eager_start=False
+            )
+        if not self._check_task.done():
+            return self.async_show_progress(
+                step_id="check",
+                progress_action="address_check",
+                progress_task=self._check_task,
+            )
+        try:
+            self._ask = self._check_task.result()
+        except TimeoutError:
+            return self._async_end_progress("address_check_timeout")
+        except ProviderError:
+            return self._async_end_progress("cannot_connect")
+        status = self._ask.status
+        if status is AskStatus.PENDING_USER_ACTION and self._ask.user_url:
+            return self.async_show_progress_done(next_step_id="sign")
+        if status is AskStatus.ACCEPTED:
+            return self.async_show_progress_done(next_step_id="finish")
+        if status is AskStatus.ADDRESS_CHECK_FAILED:
+            return self._async_end_progress("address_check_failed")
+        if status is AskStatus.PENDING_USER_ACTION:
+            return self._async_end_progress("ask_no_signing_url")
+        return self._async_end_progress("ask_unexpected_status")
+
+    async def _async_create_and_check(self) -> Ask:
+        entry = self._entry
+        client = switchgrid_client(self.hass, entry.data)
+        signer = entry.data[CONF_SIGNER]
+        ask = await client.async_create_ask(
+            [entry.data["contract_id"]],
+            Signer(
+                first_name=signer["first_name"],
+                last_name=signer["last_name"],
+                email=signer["email"],
+                phone=signer["phone"],
+                genre=signer["genre"],
+            ),
+            injection=bool(entry.data.get(CONF_INJECTION)),
+        )
+        self._unused_ask = ask.id
+        return await async_poll_ask(client, ask.id, timeout=ADDRESS_CHECK_TIMEOUT)
+
+    def _async_end_progress(self, reason: str) -> RepairsFlowResult:
+        self._reason = reason
+        return self.async_show_progress_done(next_step_id="failed")
+
+    async def async_step_failed(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """End with the message the Ask's state calls for (the issue stays)."""
+        return self.async_abort(reason=self._reason)
 
     async def async_step_sign(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
-        """Show the signing link; on submit, check the signature."""
-        entry = self._entry
-        client = switchgrid_client(self.hass, entry.data)
-        errors: dict[str, str] = {}
+        """Open Switchgrid's signing page and wait for the signature."""
+        assert self._ask is not None
+        url = self._ask.user_url or ""
+        placeholders = {"entry": self._entry.title, "url": url}
+        if self._sign_task is None:
+            # Not eager, and resumed from a done-callback: the step must have
+            # returned, and the task be done, before the flow moves on.
+            self._sign_task = self.hass.async_create_task(
+                self._async_wait_signed(self._ask.id), eager_start=False
+            )
+            self._sign_task.add_done_callback(self._async_resume)
+        if not self._sign_task.done():
+            return self.async_external_step(
+                step_id="sign", url=url, description_placeholders=placeholders
+            )
         try:
-            if self._ask is None:
-                signer = entry.data[CONF_SIGNER]
-                ask = await client.async_create_ask(
-                    [entry.data["contract_id"]],
-                    Signer(
-                        first_name=signer["first_name"],
-                        last_name=signer["last_name"],
-                        email=signer["email"],
-                        phone=signer["phone"],
-                        genre=signer["genre"],
-                    ),
-                    injection=bool(entry.data.get(CONF_INJECTION)),
-                )
-                self._ask = await async_poll_ask(
-                    client, ask.id, timeout=ADDRESS_CHECK_TIMEOUT
-                )
-            elif user_input is not None:
-                self._ask = await client.async_get_ask(self._ask.id)
-                if self._ask.status is AskStatus.ACCEPTED:
-                    return self._async_done(entry, self._ask)
-                errors["base"] = "consent_not_signed"
+            self._ask = self._sign_task.result()
         except (ProviderError, TimeoutError):
-            errors["base"] = "cannot_connect"
-        if self._ask is not None and self._ask.status is AskStatus.ADDRESS_CHECK_FAILED:
-            return self.async_abort(reason="address_check_failed")
-        return self.async_show_form(
-            step_id="sign",
-            errors=errors,
-            description_placeholders={
-                "entry": entry.title,
-                "url": (self._ask.user_url if self._ask else None) or "-",
-            },
+            self._reason = "consent_not_signed"
+            return self.async_external_step_done(next_step_id="failed")
+        if self._ask.status is AskStatus.ACCEPTED:
+            return self.async_external_step_done(next_step_id="finish")
+        self._reason = "consent_not_signed"
+        return self.async_external_step_done(next_step_id="failed")
+
+    async def _async_wait_signed(self, ask_id: str) -> Ask:
+        return await async_poll_ask(
+            switchgrid_client(self.hass, self._entry.data),
+            ask_id,
+            until=frozenset({AskStatus.PENDING_USER_ACTION, *WAITING}),
+            timeout=CONSENT_TIMEOUT,
         )
 
-    def _async_done(self, entry: GridMeterConfigEntry, ask: Ask) -> RepairsFlowResult:
+    @callback
+    def _async_resume(self, _task: asyncio.Future[Ask]) -> None:
+        """Move the flow on when the wait ends (the user may have closed it)."""
+        if (manager := repairs_flow_manager(self.hass)) is None:
+            return
+
+        async def _configure() -> None:
+            with suppress(UnknownFlow):  # closed meanwhile
+                await manager.async_configure(self.flow_id)
+
+        self.hass.async_create_task(_configure())
+
+    async def async_step_finish(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Use the new consent and reload the entry."""
+        assert self._ask is not None
+        entry, ask = self._entry, self._ask
         prm = entry.data[CONF_PRM]
+        self._unused_ask = None
         self.hass.config_entries.async_update_entry(
             entry,
             data={
@@ -88,6 +187,30 @@ class ConsentRepairFlow(RepairsFlow):
         )
         self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return self.async_create_entry(data={})
+
+    @callback
+    def async_remove(self) -> None:
+        """Stop polling, and withdraw a new Ask no entry uses, when the flow ends."""
+        for task in (self._check_task, self._sign_task):
+            if task is not None and not task.done():
+                task.cancel()
+        if self._unused_ask is not None:
+            self.hass.async_create_background_task(
+                self._async_delete_ask(self._unused_ask),
+                f"{DOMAIN} withdraw unused Switchgrid Ask",
+            )
+            self._unused_ask = None
+
+    async def _async_delete_ask(self, ask_id: str) -> None:
+        try:
+            await switchgrid_client(self.hass, self._entry.data).async_delete_ask(
+                ask_id
+            )
+        except ProviderError as err:
+            LOGGER.warning(
+                "An unsigned Switchgrid consent request could not be withdrawn: %s",
+                type(err).__name__,
+            )
 
 
 async def async_create_fix_flow(
