@@ -909,3 +909,51 @@ async def test_unreadable_order_answer_keeps_the_order_id(
     sg.sim.fail_next("order", 200, body={"status": "PENDING_REQUESTS"})
     with pytest.raises(InvalidResponse):
         await client.async_create_order(consent, [OrderRequest(type="C68")])
+
+
+async def test_load_curve_csv_form(sg: Running, session: aiohttp.ClientSession) -> None:
+    """The CSV form of /request/{id}/data gives the JSON form's series."""
+    client = client_for(sg, session)
+    gap = date(2026, 11, 5)
+    sg.sim.missing_days(LYON_HOUSE.prm, {gap})
+    order = await order_for(
+        client,
+        sg,
+        LYON_HOUSE,
+        OrderRequest(
+            type="LOADCURVE",
+            direction="CONSUMPTION",
+            since=paris(date(2026, 11, 3)),
+            until=paris(date(2026, 11, 8)),
+        ),
+        injection=False,
+    )
+    request = order.requests[0]
+    for period in (None, "30min", "1h"):
+        from_json = await client.async_get_load_curve(request, period=period)
+        from_csv = await client.async_get_load_curve_csv(request, period=period)
+        assert from_csv is not None
+        assert from_csv.period == from_json.period
+        assert from_csv.starts_at == from_json.starts_at
+        assert len(from_csv.values) == len(from_json.values)
+        for a, b in zip(from_csv.values, from_json.values, strict=True):
+            assert (a is None) == (b is None)
+            assert a == pytest.approx(b, abs=0.01)
+    # The missing Paris day is a run of gaps in both.
+    assert None in from_csv.values
+    csv_calls = [r for r in sg.sim.requests if r.query.get("format") == "csv"]
+    assert len(csv_calls) == 3
+    with pytest.raises(RequestRejected):
+        await client.async_get_load_curve_csv(request, period="1d")
+
+    empty = await order_for(
+        client,
+        sg,
+        LYON_HOUSE,
+        OrderRequest(type="LOADCURVE", since=NOW, until=NOW + timedelta(days=1)),
+        injection=False,
+    )
+    assert await client.async_get_load_curve_csv(empty.requests[0]) is None
+    sg.sim.malformed_next("request_data", "html")
+    with pytest.raises(InvalidResponse):
+        await client.async_get_load_curve_csv(request)

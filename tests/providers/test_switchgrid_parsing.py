@@ -22,6 +22,7 @@ from custom_components.gridmeter.providers.switchgrid import (
     parse_daily_max_power,
     parse_iso_duration,
     parse_load_curve,
+    parse_load_curve_csv,
     parse_off_peak_text,
 )
 from custom_components.gridmeter.providers.switchgrid.parsing import (
@@ -751,3 +752,36 @@ def test_r6x_junk_is_ignored() -> None:
 def test_ask_address_check_without_a_status() -> None:
     ask = parse_ask({"id": "a", "addressCheckResults": {PRM: {}, "1": None}})
     assert ask.address_checks == {}
+
+
+def test_load_curve_csv() -> None:
+    """Rows on a regular UTC grid; empty values and missing rows are gaps."""
+    curve = parse_load_curve_csv(
+        "startDate,powerInWatts\n"
+        "2024-12-15T23:00:00.000Z,321\n"
+        "2024-12-15T23:10:00.000Z,\n"
+        "2024-12-15T23:30:00.000Z,294.5\n"
+    )
+    assert curve is not None
+    assert curve.period == timedelta(minutes=10)
+    assert curve.starts_at == datetime(2024, 12, 15, 23, tzinfo=UTC)
+    assert curve.values == (321.0, None, None, 294.5)
+    assert curve.ends_at == datetime(2024, 12, 15, 23, 40, tzinfo=UTC)
+    one = parse_load_curve_csv(
+        "startDate,powerInWatts\r\n2024-12-15T23:00:00Z,5\r\n",
+        period=timedelta(hours=1),
+    )
+    assert one is not None and one.values == (5.0,)
+    assert parse_load_curve_csv("startDate,powerInWatts\n") is None
+    for bad in (
+        "",
+        "date,value\n2024-12-15T23:00:00Z,1\n",
+        "startDate,powerInWatts\nyesterday,1\n",
+        "startDate,powerInWatts\n2024-12-15T23:00:00Z,lots\n",
+        "startDate,powerInWatts\n2024-12-15T23:00:00Z\n",
+        "startDate,powerInWatts\n2024-12-15T23:00:00Z,1\n",
+        "startDate,powerInWatts\n"
+        "2024-12-15T23:00:00Z,1\n2024-12-15T23:10:00Z,1\n2024-12-15T23:25:00Z,1\n",
+    ):
+        with pytest.raises(InvalidResponse):
+            parse_load_curve_csv(bad)

@@ -22,6 +22,7 @@ from .parsing import (
     parse_daily_max_power,
     parse_iso_duration,
     parse_load_curve,
+    parse_load_curve_csv,
     parse_off_peak_text,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "parse_daily_max_power",
     "parse_iso_duration",
     "parse_load_curve",
+    "parse_load_curve_csv",
     "parse_off_peak_text",
     "serialize_order_request",
 ]

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+import csv
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import partial
 import json
@@ -65,7 +66,9 @@ from .parsing import (
     parse_daily_energy,
     parse_daily_indexes,
     parse_daily_max_power,
+    parse_iso_duration,
     parse_load_curve,
+    parse_load_curve_csv,
     parse_order,
 )
 
@@ -450,6 +453,31 @@ class SwitchgridClient:
         text = await self._call("GET", path, params=params)
         return await _parse_off_loop(text, parse_load_curve)
 
+    async def async_get_load_curve_csv(
+        self, request: OrderRequestState, *, period: str | None = None
+    ) -> LoadCurve | None:
+        """Read a LOADCURVE request's CSV form (``format=csv``).
+
+        Same series as `async_get_load_curve` (None for an empty range).
+        ``period`` resamples server-side, except ``1d``: daily buckets are
+        Paris days, not a regular UTC series; read them as JSON.
+        """
+        self._raise_if_failed(request)
+        if request.id is None:
+            raise NotFound(f"{request.type} has no request id to read its data with")
+        params = {"format": "csv"}
+        step = None
+        if period is not None:
+            if period not in DATA_PERIODS or period == "1d":
+                raise RequestRejected(
+                    f"CSV period must be one of {sorted(DATA_PERIODS - {'1d'})}"
+                )
+            params["period"] = period
+            step = parse_iso_duration(period)
+        path = f"/request/{_path_id(request.id, 'request id')}/data"
+        text = await self._call("GET", path, params=params)
+        return await asyncio.to_thread(_parse_csv, text, step)
+
     async def async_get_raw(self, request: OrderRequestState) -> Any:
         """Download a request's raw Enedis JSON from its pre-signed ``dataUrl``."""
         return await _parse_off_loop(await self._raw_text(request), _identity)
@@ -631,6 +659,16 @@ class SwitchgridClient:
 
 def _identity(body: Any) -> Any:
     return body
+
+
+def _parse_csv(text: str, period: timedelta | None) -> LoadCurve | None:
+    """Parse a load-curve CSV; any surprise in it is an InvalidResponse."""
+    try:
+        return parse_load_curve_csv(text, period=period)
+    except (csv.Error, OverflowError, ValueError) as err:
+        raise InvalidResponse(
+            f"Switchgrid answered an unexpected CSV ({type(err).__name__})"
+        ) from err
 
 
 def _order_id(body: Any) -> str:

@@ -6,6 +6,7 @@ formats in the reference notes, and tolerate the variants seen in the wild:
 * ``LOADCURVE``: ``{period, startsAt, endsAt, values[number|null]}``, regular,
   value *i* starting at ``startsAt + i × period`` (UTC), average W.
   ``period`` is any ISO-8601 duration (``PT600S`` as much as ``PT10M``).
+  The CSV form is ``startDate,powerInWatts`` rows (UTC, start-stamped).
 * C68: a top-level array (one object per PRM) or one object, with or without
   a ``point`` wrapper; ``situationContractuelle`` or
   ``situationsContractuelles[]``; ``puissanceSouscriteMax`` or
@@ -17,7 +18,10 @@ formats in the reference notes, and tolerate the variants seen in the wild:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+import csv
 from datetime import UTC, date, datetime, time, timedelta
+import io
+from itertools import pairwise
 import math
 import re
 from typing import Any, Final
@@ -344,6 +348,56 @@ def parse_load_curve(body: Any) -> LoadCurve:
     values = tuple(_number(value) for value in raw_values)
     ends_at = parse_datetime(curve.get("endsAt")) or starts_at + period * len(values)
     return LoadCurve(period=period, starts_at=starts_at, ends_at=ends_at, values=values)
+
+
+def parse_load_curve_csv(
+    text: str, *, period: timedelta | None = None
+) -> LoadCurve | None:
+    """Parse the CSV form of ``/request/{id}/data`` (None when it has no row).
+
+    ``startDate,powerInWatts``: one row per step, UTC, stamped by the step's
+    start; an empty value is a gap. The step is ``period`` when given, else
+    the smallest gap between two rows; missing rows become gaps. A row off
+    that grid is an InvalidResponse (daily ``1d`` buckets are Paris days,
+    not a regular UTC series: read them as JSON).
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = [cell.strip() for cell in next(reader, [])]
+    if header[:2] != ["startDate", "powerInWatts"]:
+        raise InvalidResponse(
+            "load curve CSV without its startDate,powerInWatts header"
+        )
+    points: list[tuple[datetime, float | None]] = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        start = parse_datetime(row[0]) if len(row) >= 2 else None
+        value = _number(row[1]) if len(row) >= 2 else None
+        if start is None or (value is None and row[1].strip()):
+            raise InvalidResponse("load curve CSV with an unreadable row")
+        points.append((start, value))
+    if not points:
+        return None
+    points.sort(key=lambda point: point[0])
+    starts = [start for start, _ in points]
+    steps = [b - a for a, b in pairwise(starts) if b > a]
+    step = period or (min(steps) if steps else None)
+    if step is None or step <= timedelta(0):
+        raise InvalidResponse("cannot tell the step of a one-row load curve CSV")
+    first = starts[0]
+    count = (starts[-1] - first) // step + 1
+    values: list[float | None] = [None] * count
+    for start, value in points:
+        index, rest = divmod(start - first, step)
+        if rest:
+            raise InvalidResponse("load curve CSV rows off a regular step")
+        values[index] = value
+    return LoadCurve(
+        period=step,
+        starts_at=first,
+        ends_at=first + step * count,
+        values=tuple(values),
+    )
 
 
 def _parse_request_state(row: Any) -> OrderRequestState:
