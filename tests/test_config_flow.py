@@ -310,6 +310,7 @@ async def test_options(
     assert datadis_entry.options == {
         CONF_REFRESH_TIME: "07:15:00",
         CONF_SUPPLIES: [FLAT[:20]],
+        "excluded_supplies": ["ES0021500743219876QF"],
     }
     coordinator = datadis_entry.runtime_data.coordinator
     assert list(coordinator.data.meters) == [FLAT[:20]]

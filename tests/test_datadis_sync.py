@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.gridmeter.const import CONF_SUPPLIES
+from custom_components.gridmeter.const import CONF_EXCLUDED_SUPPLIES, CONF_SUPPLIES
 from custom_components.gridmeter.coordinator import GridMeterConfigEntry
 from custom_components.gridmeter.sync.datadis import refresh_months
 
@@ -492,3 +492,34 @@ async def test_restart_mid_backfill_resumes_without_repeating_the_query(
     assert consumption_queries(datadis, "2024/12", "2026/11") == 0
     assert consumption_queries(datadis, "2024/12", "2025/11") == 1
     assert consumption_queries(datadis, "2025/12", "2026/11") == 1
+
+
+async def test_a_supply_added_later_is_followed_despite_options(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    datadis_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Options deselected the heat-pump house; a supply that appears on the
+    account afterwards is followed all the same, the deselected one is not.
+    """
+    from .conftest import short_history
+    from .datadis_sim import SOLAR
+
+    entry = MockConfigEntry(
+        domain=datadis_entry.domain,
+        title=datadis_entry.title,
+        unique_id=datadis_entry.unique_id,
+        data=dict(datadis_entry.data),
+        options={
+            CONF_SUPPLIES: [FLAT[:20]],
+            CONF_EXCLUDED_SUPPLIES: [HEAT_PUMP[:20]],
+        },
+    )
+    short_history(datadis)
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    assert list(coordinator.data.meters) == [FLAT[:20]]
+    datadis.sim.accounts["12345678Z"].supplies.append(SOLAR)
+    await next_day(hass, freezer, 4)
+    assert sorted(coordinator.data.meters) == sorted([FLAT[:20], SOLAR[:20]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -93,3 +94,32 @@ async def test_tariff_period_follows_the_clock(
     async_fire_time_changed(hass, saturday + timedelta(seconds=1))
     await hass.async_block_till_done()
     assert hass.states.get(entity_id).state == "p3"  # type: ignore[union-attr]
+
+
+async def test_neighbour_comparison_goes_unavailable_when_silent(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    solar_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The public API stops answering: after its 14-day window the last
+    figure is no longer shown, the sensor is unavailable and nothing fails.
+    """
+    from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+    short_history(datadis, 75)
+    await setup_entry(hass, solar_entry)
+    entity_id = entity_registry.async_get_entity_id(
+        "sensor", "gridmeter", "datadis_es0031104567890123yc_area_average_consumption"
+    )
+    assert entity_id
+    assert float(hass.states.get(entity_id).state) > 0  # type: ignore[union-attr]
+    datadis.sim.fail_next("api-search", status=500, times=100)
+    for _ in range(17):
+        moment = (dt_util.utcnow() + timedelta(days=1)).replace(hour=10, minute=0)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert solar_entry.runtime_data.coordinator.last_update_success
+    assert hass.states.get(entity_id).state == "unavailable"  # type: ignore[union-attr]

@@ -31,6 +31,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import (
+    CONF_EXCLUDED_SUPPLIES,
     CONF_HOUSEHOLD,
     CONF_INSIGHTS_PERIOD,
     CONF_LIVE_INTERVAL,
@@ -140,6 +141,18 @@ class GridMeterOptionsFlow(OptionsFlowWithReload):
             except ValueError:
                 errors[CONF_OFF_PEAK] = "invalid_off_peak"
             else:
+                if CONF_SUPPLIES in user_input:
+                    # Remember what was deselected, so that supplies that
+                    # appear later are followed.
+                    chosen = user_input[CONF_SUPPLIES]
+                    user_input = {
+                        **user_input,
+                        CONF_EXCLUDED_SUPPLIES: [
+                            meter_id
+                            for meter_id in entry.runtime_data.sync.meter_choices()
+                            if meter_id not in chosen
+                        ],
+                    }
                 return self.async_create_entry(data=user_input)
 
         if entry.data[CONF_PROVIDER] == PROVIDER_SWITCHGRID:
@@ -148,7 +161,7 @@ class GridMeterOptionsFlow(OptionsFlowWithReload):
             return await self.async_step_digiwatt(None)
         sync = entry.runtime_data.sync
         choices = sync.meter_choices()
-        current = entry.options.get(CONF_SUPPLIES, sync.included_ids())
+        current = sync.included_ids()
         schema = vol.Schema(
             {
                 vol.Required(

@@ -14,6 +14,10 @@ CONF_AUTHORIZED_NIF: Final = "authorized_nif"
 CONF_BASE_URL: Final = "base_url"
 CONF_REFRESH_TIME: Final = "refresh_time"
 CONF_SUPPLIES: Final = "supplies"
+CONF_EXCLUDED_SUPPLIES: Final = "excluded_supplies"
+"""Supplies the user deselected in the options: every other one is followed,
+so a supply that appears later is added (CONF_SUPPLIES alone would freeze the
+list)."""
 
 PROVIDER_DATADIS: Final = "datadis"
 PROVIDER_SWITCHGRID: Final = "switchgrid"

@@ -48,6 +48,8 @@ class GridMeterSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[MeterData], StateType | datetime]
     exists_fn: Callable[[MeterData], bool] = lambda _: True
+    available_fn: Callable[[MeterData], bool] = lambda _: True
+    """False makes the sensor unavailable (its source has nothing to say)."""
 
 
 def _energy(
@@ -205,6 +207,9 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         value_fn=lambda meter: (
             meter.area_average.average_kwh if meter.area_average else None
         ),
+        # Best effort: without a recent figure from the public API the
+        # sensor is unavailable, never failing and never stale.
+        available_fn=lambda meter: meter.area_average is not None,
         exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
     ),
     GridMeterSensorDescription(
@@ -514,6 +519,17 @@ class GridMeterSensor(GridMeterEntity, SensorEntity):
     ) -> None:
         """Attach the description (typed for value_fn)."""
         super().__init__(coordinator, meter_id, description)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable also when the description says its source is silent."""
+        meter = self.meter
+        return (
+            super().available
+            and meter is not None
+            and self.entity_description.available_fn(meter)
+        )
 
     @property
     @override

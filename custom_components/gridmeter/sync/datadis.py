@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from ..const import CONF_SUPPLIES, PROVIDER_DATADIS, RETRY_DELAY
+from ..const import CONF_EXCLUDED_SUPPLIES, CONF_SUPPLIES, PROVIDER_DATADIS, RETRY_DELAY
 from ..coordinator import GridMeterConfigEntry
 from ..data import ConnectionStatus, GridMeterData, MeterData, SyncResult
 from ..providers.datadis import DatadisBatch, DatadisClient, DatadisSupply
@@ -268,15 +268,26 @@ class DatadisSync:
     # -- the sync ---------------------------------------------------------------
 
     def included(self) -> list[DatadisSupply]:
-        """Supplies the user chose (all current ones by default)."""
+        """Supplies followed: every current one except those deselected.
+
+        A supply that ended before the 24 months Datadis serves is followed
+        only when the user picked it. Options saved before exclusions existed
+        (a chosen list alone) keep their meaning.
+        """
         chosen = self.entry.options.get(CONF_SUPPLIES)
-        if chosen is not None:
+        excluded = self.entry.options.get(CONF_EXCLUDED_SUPPLIES)
+        if excluded is None and chosen is not None:
             return [s for m, s in self.supplies.items() if m in chosen]
         oldest = add_months(self._clock().date().replace(day=1), -HISTORY_MONTHS)
         return [
             supply
-            for supply in self.supplies.values()
-            if supply.valid_to is None or supply.valid_to >= oldest
+            for meter_id, supply in self.supplies.items()
+            if meter_id not in (excluded or ())
+            and (
+                supply.valid_to is None
+                or supply.valid_to >= oldest
+                or meter_id in (chosen or ())
+            )
         ]
 
     def meter_choices(self) -> dict[str, str]:
@@ -598,6 +609,18 @@ class DatadisSync:
 
     # -- what entities see ------------------------------------------------------
 
+    def _recent_area(self, supply: DatadisSupply, now: datetime) -> AreaAverage | None:
+        """Return the neighbour figure, unless the public API went silent long ago.
+
+        The figure is a day's average: one older than the window asked for
+        (AREA_DAYS) is not "your postal code now" any more.
+        """
+        average = self.area.get(supply.meter_id)
+        today = now.astimezone(ZoneInfo(supply.timezone)).date()
+        if average is None or average.day < today - timedelta(days=AREA_DAYS):
+            return None
+        return average
+
     async def async_build_data(self, now: datetime) -> GridMeterData:
         """Assemble the entities' data from the stored state and statistics."""
         meters: dict[str, MeterData] = {}
@@ -616,7 +639,7 @@ class DatadisSync:
                 last_peak=max(peaks, key=lambda p: p.at) if peaks else None,
                 year_peak=max(recent, key=lambda p: p.kw) if recent else None,
                 peak_months=len({(p.at.year, p.at.month) for p in recent}),
-                area_average=self.area.get(supply.meter_id),
+                area_average=self._recent_area(supply, now),
                 calendar=self.calendar(supply),
                 status=meter_status(latest, now),
             )
