@@ -853,3 +853,20 @@ async def test_webhook_answers_before_the_sync_ends(
         assert sync._lock.locked()
         await hass.async_block_till_done(wait_background_tasks=True)
     assert not sync._lock.locked()
+
+
+async def test_contract_details_survive_a_restart(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """What C68 said beyond the common contract (the derived tariff option,
+    the raw off-peak text) is still there after a reload, before any order.
+    """
+    entry = await add_entry(hass, switchgrid, name="Bertrand", prm=LYON)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    from custom_components.gridmeter.providers.switchgrid import SwitchgridContract
+
+    contract = entry.runtime_data.coordinator.data.meters[LYON].contract
+    assert isinstance(contract, SwitchgridContract)
+    assert contract.tariff_option == "HPHC"
+    assert contract.off_peak_text == "HC (22H30-6H30)"

@@ -476,6 +476,8 @@ async def test_contract_of_each_household(
         assert contract.future_off_peak_hours == future
         assert contract.meter_type == "LINKY"
         assert contract.off_peak_text == house.off_peak
+        # The option the tariff-option sensor can show, derived.
+        assert contract.tariff_option == ("HPHC" if off_peak else "BASE")
 
 
 async def test_wait_backs_off_and_times_out(

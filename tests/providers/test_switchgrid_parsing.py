@@ -544,6 +544,25 @@ def test_c68_base_has_no_off_peak_hours() -> None:
 
 
 @pytest.mark.parametrize(
+    ("fta", "calendar", "option"),
+    [
+        ("BTINFCUST", "Base", "BASE"),
+        ("BTINFCUST", None, "BASE"),
+        ("BTINFMUDT", "Heures Pleines/Creuses", "HPHC"),
+        ("BTINFMUDT", None, "HPHC"),
+        ("BTINFCU4", "Tempo (Bleu/Blanc/Rouge)", "TEMPO"),
+    ],
+)
+def test_c68_tariff_option(fta: str, calendar: str | None, option: str) -> None:
+    """BASE / HPHC / TEMPO, derived from the network tariff and calendar."""
+    point = xsd_c68()
+    structure = point["situationContractuelle"]["structureTarifaire"]
+    structure["formuleTarifaireAcheminement"] = {"attributes": {"code": fta}}
+    structure["calendrierFrn"] = calendar
+    assert parse_contract(point, PRM).tariff_option == option
+
+
+@pytest.mark.parametrize(
     ("power", "expected"),
     [("9 kVA", (9.0,)), (12, (12.0,)), ("n/a", ()), (None, ())],
 )

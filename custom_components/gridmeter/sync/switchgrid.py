@@ -63,6 +63,7 @@ from ..providers.switchgrid import (
     OrderRequestState,
     RequestStatus,
     SwitchgridClient,
+    SwitchgridContract,
     load_curve_readings,
 )
 from ..statistics import async_import_energy, async_import_peaks
@@ -193,7 +194,8 @@ class SwitchgridSync:
         """Restore what was learnt and the orders still open (no network)."""
         data = await self._store.async_load() or {}
         if raw := data.get("contract"):
-            self.contract = from_json(Contract, raw)
+            # Everything C68 said (tariff option, raw off-peak text) survives.
+            self.contract = from_json(SwitchgridContract, raw)
         self.contract_at = _instant(data.get("contract_at"))
         self.peaks = {
             key: from_json(PowerPeak, raw) for key, raw in data.get("peaks", {}).items()

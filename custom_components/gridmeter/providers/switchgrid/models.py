@@ -241,6 +241,10 @@ class SwitchgridContract(Contract):
     future_off_peak_hours: tuple[TimeRange, ...] = ()
     supplier_calendar: str | None = None
     """``calendrierFrn`` label, e.g. ``Heures Pleines/Creuses``."""
+    tariff_option: str | None = None
+    """``BASE``, ``HPHC`` or ``TEMPO``, derived (Enedis has no such field):
+    TEMPO when the supplier calendar names it, HPHC when the contract has
+    off-peak hours, BASE when it has a single time class; None when unsure."""
     meter_type: str | None = None
     """``typeComptage`` code, e.g. ``LINKY``."""
     segment: str | None = None

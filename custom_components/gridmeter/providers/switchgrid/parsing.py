@@ -622,6 +622,14 @@ def parse_contract(c68_raw: Any, prm: str) -> SwitchgridContract:
         and _SINGLE_CLASS_FTA.search(tariff_code.upper()) is not None
         and "creuse" not in calendar_text
     )
+    off_peak = () if single_class else parse_off_peak_text(off_peak_text)
+    option: str | None = None
+    if "tempo" in calendar_text:
+        option = "TEMPO"
+    elif off_peak or "creuse" in calendar_text:
+        option = "HPHC"
+    elif single_class:
+        option = "BASE"
     return SwitchgridContract(
         meter_id=wanted,
         contracted_power_kw=() if power is None else (power,),
@@ -630,12 +638,13 @@ def parse_contract(c68_raw: Any, prm: str) -> SwitchgridContract:
         distributor="Enedis",
         start=_parse_day(situation.get("dateDebut")),
         end=_parse_day(situation.get("dateFin")),
-        off_peak_hours=() if single_class else parse_off_peak_text(off_peak_text),
+        off_peak_hours=off_peak,
         subscribed_power_kva=power,
         off_peak_text=off_peak_text,
         future_off_peak_text=future_text,
         future_off_peak_hours=parse_off_peak_text(future_text),
         supplier_calendar=calendar,
+        tariff_option=option,
         meter_type=_code(dispositif.get("typeComptage"))
         or _code(comptage.get("typeComptage")),
         segment=_code(general.get("segment")),
