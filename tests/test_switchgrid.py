@@ -870,3 +870,51 @@ async def test_contract_details_survive_a_restart(
     assert isinstance(contract, SwitchgridContract)
     assert contract.tariff_option == "HPHC"
     assert contract.off_peak_text == "HC (22H30-6H30)"
+
+
+async def test_consent_repair_outage_and_address_check(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """An outage and a holder's address that no longer checks out each end
+    the fix with their message; an issue of a removed entry only confirms.
+    """
+    from homeassistant.components.repairs import DOMAIN as REPAIRS
+    from homeassistant.setup import async_setup_component
+
+    from custom_components.gridmeter.repairs import (
+        ConsentRepairFlow,
+        async_create_fix_flow,
+    )
+
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    switchgrid.sim.revoke(entry.data["ask_id"])
+    await entry.runtime_data.coordinator.async_refresh()
+    issue_id = f"consent_{entry.entry_id}".lower()
+    assert await async_setup_component(hass, REPAIRS, {})
+    client = await hass_client()
+
+    async def fix() -> dict[str, Any]:
+        response = await client.post(
+            "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+        )
+        flow = await response.json()
+        assert flow["type"] == "progress"
+        await hass.async_block_till_done()
+        response = await client.get(f"/api/repairs/issues/fix/{flow['flow_id']}")
+        result: dict[str, Any] = await response.json()
+        return result
+
+    switchgrid.sim.fail_next("ask", status=500)
+    flow = await fix()
+    assert (flow["type"], flow["reason"]) == ("abort", "cannot_connect")
+
+    switchgrid.sim.fail_next(
+        "ask_get", 200, body={"id": "x", "status": "ADDRESS_CHECK_FAILED"}
+    )
+    flow = await fix()
+    assert (flow["type"], flow["reason"]) == ("abort", "address_check_failed")
+
+    other = await async_create_fix_flow(hass, "x", {"entry_id": "gone"})
+    assert not isinstance(other, ConsentRepairFlow)
