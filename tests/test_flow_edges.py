@@ -8,11 +8,8 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.gridmeter.const import DOMAIN
 from custom_components.gridmeter.providers.switchgrid import Ask, AskStatus
@@ -274,55 +271,6 @@ async def test_digiwatt_reconfigure_and_household_edges(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.data["household"]["appliances"] == {}
-
-
-async def test_consent_fix_flow_edges(
-    hass: HomeAssistant,
-    switchgrid: RunningSwitchgrid,
-    hass_client: ClientSessionGenerator,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    """The fix flow reports an outage, and a failed address check aborts."""
-    from custom_components.gridmeter.repairs import (
-        ConsentRepairFlow,
-        async_create_fix_flow,
-    )
-
-    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
-    assert await async_setup_component(hass, "repairs", {})
-    switchgrid.sim.revoke(entry.data["ask_id"])
-    await entry.runtime_data.coordinator.async_refresh()
-    issue_id = f"consent_{entry.entry_id}".lower()
-    client = await hass_client()
-    switchgrid.sim.fail_next("ask", status=500)
-    response = await client.post(
-        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
-    )
-    flow = await response.json()
-    assert flow["errors"] == {"base": "cannot_connect"}
-    # The holder's address no longer checks out.
-    fix = await async_create_fix_flow(hass, issue_id, {"entry_id": entry.entry_id})
-    assert isinstance(fix, ConsentRepairFlow)
-    fix.hass = hass
-    with patch(
-        "custom_components.gridmeter.repairs.async_poll_ask",
-        return_value=Ask(
-            id="y",
-            status=AskStatus.ADDRESS_CHECK_FAILED,
-            created_at=NOW,
-            accepted_at=None,
-            user_url=None,
-            consent_ids={},
-            address_checks={},
-            prms=(PARIS,),
-            expires_at=None,
-        ),
-    ):
-        result = await fix.async_step_init()
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "address_check_failed"
-    other = await async_create_fix_flow(hass, "x", {"entry_id": "gone"})
-    assert not isinstance(other, ConsentRepairFlow)
 
 
 async def test_digiwatt_duplicate_user_then_onboard(

@@ -166,8 +166,13 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         key="tariff_option",
         translation_key="tariff_option",
         entity_category=EntityCategory.DIAGNOSTIC,
+        # BASE / HPHC / TEMPO where the C68 contract tells, else its label.
         value_fn=lambda meter: (
-            (meter.contract.tariff_name or meter.contract.tariff_code)
+            (
+                getattr(meter.contract, "tariff_option", None)
+                or meter.contract.tariff_name
+                or meter.contract.tariff_code
+            )
             if meter.contract
             else None
         ),
