@@ -1237,6 +1237,10 @@ async def test_webhooks(env: Env) -> None:
                 break
         await env.sim.drain_webhooks()
     finally:
+        # Nothing new may go to the receiver while it closes: a delivery
+        # racing its shutdown kept the test waiting on the connection.
+        env.sim.webhook_url = None
+        await env.sim.drain_webhooks()
         await runner.cleanup()
     tags = Counter(r["event"]["_tag"] for r in received)
     # The first delivery got a 500 and was retried.
