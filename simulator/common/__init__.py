@@ -7,10 +7,13 @@
   latency;
 * :mod:`simulator.common.noise` — deterministic hash-based noise;
 * :func:`start` — serve an app on a host/port (port 0 allowed) and get its
-  base URL; :class:`Harness` — the log and fault middlewares.
+  base URL; :class:`Harness` — the log and fault middlewares;
+* :class:`SimulatorBase` — clock, fault knobs and the ``/_sim`` controls every
+  simulator shares.
 """
 
 from . import noise
+from .base import SimulatorBase, parse_instant, require_instant
 from .clock import Clock, NowSource, system_now
 from .faults import ANY_ENDPOINT, Fault, FaultRegistry, MalformedMode
 from .request_log import RequestLog, RequestRecorder
@@ -38,10 +41,13 @@ __all__ = [
     "NowSource",
     "RequestLog",
     "RequestRecorder",
+    "SimulatorBase",
     "corrupt",
     "is_control",
     "json_bytes",
     "noise",
+    "parse_instant",
+    "require_instant",
     "start",
     "system_now",
 ]

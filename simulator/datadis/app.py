@@ -18,7 +18,7 @@ One base URL serves everything, like ``https://datadis.es``:
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import hashlib
@@ -32,13 +32,12 @@ from aiohttp import web
 
 from simulator.common import (
     IDENTITY_KEY,
-    Clock,
-    Harness,
-    MalformedMode,
     NowSource,
-    RequestLog,
+    SimulatorBase,
     is_control,
     json_bytes,
+    parse_instant,
+    require_instant,
 )
 from simulator.common.server import HTML_ERROR_PAGE, bind_middleware
 
@@ -149,7 +148,7 @@ class IssuedToken:
 # ---------------------------------------------------------------------------
 
 
-class DatadisSimulator:
+class DatadisSimulator(SimulatorBase):
     """A Datadis look-alike over fictional households (see :mod:`.households`).
 
     ``app`` is the aiohttp application; serve it with
@@ -159,8 +158,7 @@ class DatadisSimulator:
 
     def __init__(self, clock: NowSource | None = None) -> None:
         """Create the simulator; ``clock`` defaults to ``datetime.now(UTC)``."""
-        self.clock = Clock(clock)
-        self.harness = Harness(self.clock, failure_body=self._failure_body)
+        super().__init__(clock)
         self.data = DatadisData()
         self.accounts: dict[str, DemoAccount] = demo_accounts()
         self.enforce_24h_rule = True
@@ -173,10 +171,6 @@ class DatadisSimulator:
         self.app = self._build_app()
 
     # -- clock, data knobs -------------------------------------------------
-
-    def now(self) -> datetime:
-        """Return the simulated instant (aware UTC)."""
-        return self.clock.now()
 
     @property
     def publication_delay(self) -> timedelta:
@@ -214,40 +208,7 @@ class DatadisSimulator:
         """Monthly peaks per period as get-max-power serves them now."""
         return self.data.peaks(cups, self.now())
 
-    @property
-    def requests(self) -> list[RequestLog]:
-        """Requests answered so far (control endpoints excluded)."""
-        return self.harness.recorder.entries
-
-    def count(self, path_suffix: str = "") -> int:
-        """How many logged requests have a path ending with ``path_suffix``."""
-        return self.harness.recorder.count(path_suffix)
-
     # -- misbehaviour ------------------------------------------------------
-
-    def set_latency(self, seconds: float, endpoint: str = "*") -> None:
-        """Delay every answer (or one endpoint's) by ``seconds`` of real time."""
-        self.harness.faults.set_latency(seconds, endpoint)
-
-    def fail_next(
-        self, endpoint: str, status: int = 500, body: object = None, times: int = 1
-    ) -> None:
-        """Answer the next ``times`` calls of ``endpoint`` with ``status``.
-
-        ``body=None`` gives Datadis' usual body for that status (Spring JSON
-        for 500, the Azure gateway page for 502-504, the Spanish text for 429).
-        """
-        self.harness.faults.fail_next(endpoint, status, body, times)
-
-    def hang_next(self, endpoint: str, seconds: float, times: int = 1) -> None:
-        """Hold the next ``times`` answers of ``endpoint`` for ``seconds``."""
-        self.harness.faults.hang_next(endpoint, seconds, times)
-
-    def malformed_next(
-        self, endpoint: str, mode: MalformedMode | str = "truncated", times: int = 1
-    ) -> None:
-        """Break the body of the next answers: truncated, html or garbage."""
-        self.harness.faults.malformed_next(endpoint, mode, times)
 
     def distributor_error(
         self, cups: str, months: set[str] | None = None, *, partial: bool = False
@@ -455,7 +416,11 @@ class DatadisSimulator:
         )
 
     def _failure_body(self, request: web.Request, status: int) -> web.Response:
-        """Datadis-like body for an injected failure without an explicit body."""
+        """Datadis-like body for an injected failure without an explicit body.
+
+        Spring JSON for 500, the Azure gateway page for 502-504, the Spanish
+        text for 429.
+        """
         if status == 401:
             return self._unauthorized(request)
         if status == 429:
@@ -508,12 +473,7 @@ class DatadisSimulator:
         app.router.add_get("/_sim/accounts", self._ctl_accounts)
         app.router.add_get("/_sim/truth", self._ctl_truth)
         app.router.add_get("/_sim/peaks", self._ctl_peaks)
-        app.router.add_get("/_sim/requests", self._ctl_requests)
-        app.router.add_get("/_sim/faults", self._ctl_faults_get)
-        app.router.add_post("/_sim/faults", self._ctl_faults_post)
-        app.router.add_post("/_sim/reset", self._ctl_reset)
-        app.router.add_get("/_sim/clock", self._ctl_clock)
-        app.router.add_post("/_sim/clock", self._ctl_clock)
+        self.add_control_routes(app)
         return app
 
     async def _ledger_middleware(
@@ -974,8 +934,8 @@ class DatadisSimulator:
         if self.data.household(cups) is None:
             return web.json_response({"error": "unknown cups"}, status=404)
         try:
-            start = _parse_instant(request.query.get("start"))
-            end = _parse_instant(request.query.get("end"))
+            start = parse_instant(request.query.get("start"))
+            end = parse_instant(request.query.get("end"))
         except ValueError as err:
             return web.json_response({"error": str(err)}, status=400)
         rows = []
@@ -1012,9 +972,6 @@ class DatadisSimulator:
             ]
         )
 
-    async def _ctl_requests(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response([entry.as_json() for entry in self.requests])
-
     async def _ctl_faults_get(self, request: web.Request) -> web.StreamResponse:
         state = self.data.state
         return web.json_response(
@@ -1048,30 +1005,9 @@ class DatadisSimulator:
             }
         )
 
-    async def _ctl_faults_post(self, request: web.Request) -> web.StreamResponse:
-        try:
-            payload = await request.json()
-        except ValueError:
-            return web.json_response({"error": "body must be JSON"}, status=400)
-        actions = payload if isinstance(payload, list) else [payload]
-        if not all(isinstance(action, dict) for action in actions):
-            return web.json_response(
-                {"error": "each action must be an object"}, status=400
-            )
-        try:
-            for action in actions:
-                self.apply_action(action)
-        except (KeyError, ValueError, TypeError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"ok": True, "applied": len(actions)})
+    def _apply_provider_action(self, kind: object, action: Mapping[str, Any]) -> bool:
+        """Datadis actions of ``POST /_sim/faults``.
 
-    def apply_action(self, action: dict[str, Any]) -> None:
-        """Apply one ``POST /_sim/faults`` action (same knobs as the Python API).
-
-        ``{"action": "fail", "endpoint", "status", "body", "times"}``,
-        ``{"action": "hang", "endpoint", "seconds", "times"}``,
-        ``{"action": "malformed", "endpoint", "mode", "times"}``,
-        ``{"action": "latency", "seconds", "endpoint"?}``,
         ``{"action": "distributor_error", "cups", "months"?: [...] | null}``,
         ``{"action": "fail_months", "cups", "months", "status"?}``,
         ``{"action": "missing_days", "cups", "days": ["YYYY-MM-DD"]}``,
@@ -1081,26 +1017,9 @@ class DatadisSimulator:
         ``{"action": "estimated_recent_days", "days"}``,
         ``{"action": "enforce_24h_rule", "enabled"}``,
         ``{"action": "bad_credentials_status", "status"}``,
-        ``{"action": "expire_tokens"}``, ``{"action": "clear"}``.
+        ``{"action": "expire_tokens"}``.
         """
-        kind = action.get("action")
-        times = int(action.get("times", 1))
-        if kind == "fail":
-            self.fail_next(
-                str(action["endpoint"]),
-                int(action.get("status", 500)),
-                action.get("body"),
-                times,
-            )
-        elif kind == "hang":
-            self.hang_next(str(action["endpoint"]), float(action["seconds"]), times)
-        elif kind == "malformed":
-            self.malformed_next(
-                str(action["endpoint"]), str(action.get("mode", "truncated")), times
-            )
-        elif kind == "latency":
-            self.set_latency(float(action["seconds"]), str(action.get("endpoint", "*")))
-        elif kind == "distributor_error":
+        if kind == "distributor_error":
             months = action.get("months")
             self.distributor_error(
                 str(action["cups"]), None if months is None else set(months)
@@ -1116,7 +1035,7 @@ class DatadisSimulator:
                 str(action["cups"]), {date.fromisoformat(d) for d in action["days"]}
             )
         elif kind == "null_hours":
-            hours = {_require_instant(h) for h in action["hours"]}
+            hours = {require_instant(h) for h in action["hours"]}
             self.null_hours(str(action["cups"]), hours)
         elif kind == "revise":
             self.revise(
@@ -1134,37 +1053,9 @@ class DatadisSimulator:
             self.bad_credentials_status = int(action["status"])
         elif kind == "expire_tokens":
             self.expire_tokens()
-        elif kind == "clear":
-            self.harness.faults.clear()
         else:
-            raise ValueError(f"unknown action {kind!r}")
-
-    async def _ctl_reset(self, request: web.Request) -> web.StreamResponse:
-        self.reset()
-        return web.json_response({"ok": True})
-
-    async def _ctl_clock(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST":
-            try:
-                payload = await request.json()
-            except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
-                return web.json_response(
-                    {"error": "body must be a JSON object"}, status=400
-                )
-            try:
-                if payload.get("system"):
-                    self.clock.set(None)
-                if "now" in payload:
-                    self.clock.set(_require_instant(payload["now"]))
-                if "advance_seconds" in payload:
-                    self.clock.advance(
-                        timedelta(seconds=float(payload["advance_seconds"]))
-                    )
-            except (ValueError, TypeError) as err:
-                return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"now": self.now().isoformat()})
+            return False
+        return True
 
 
 def _quarter_hourly(household: Household) -> bool:
@@ -1172,20 +1063,3 @@ def _quarter_hourly(household: Household) -> bool:
     return household.point_type in (1, 2) or (
         household.point_type == 3 and household.distributor_code == "2"
     )
-
-
-def _require_instant(value: object) -> datetime:
-    instant = _parse_instant(str(value))
-    if instant is None:
-        raise ValueError("missing instant")
-    return instant
-
-
-def _parse_instant(value: str | None) -> datetime | None:
-    """Parse an ISO instant (naive values are taken as UTC)."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)

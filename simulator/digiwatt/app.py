@@ -37,13 +37,11 @@ from aiohttp import web
 
 from simulator.common import (
     IDENTITY_KEY,
-    Clock,
-    Harness,
-    MalformedMode,
     NowSource,
-    RequestLog,
+    SimulatorBase,
     json_bytes,
     noise,
+    parse_instant,
 )
 from simulator.common.server import HTML_ERROR_PAGE, default_endpoint_of
 
@@ -329,7 +327,7 @@ def validate_onboarding(body: Any) -> tuple[dict[str, Any] | None, str | None]:
     }, None
 
 
-class DigiwattSimulator:
+class DigiwattSimulator(SimulatorBase):
     """A Digiwatt look-alike (see the module docstring).
 
     ``app`` is the aiohttp application; serve it with
@@ -339,10 +337,7 @@ class DigiwattSimulator:
 
     def __init__(self, clock: NowSource | None = None) -> None:
         """Create the simulator; ``clock`` defaults to ``datetime.now(UTC)``."""
-        self.clock = Clock(clock)
-        self.harness = Harness(
-            self.clock, failure_body=self._failure_body, endpoint_of=_endpoint_of
-        )
+        super().__init__(clock, endpoint_of=_endpoint_of)
         self.client_id = DEMO_CLIENT_ID
         self.client_secret = DEMO_CLIENT_SECRET
         self.clients: dict[str, str] = dict(CLIENTS)
@@ -374,15 +369,6 @@ class DigiwattSimulator:
                 profile=supply.profile,
                 onboarding=onboarding,
             )
-
-    def now(self) -> datetime:
-        """Return the simulated instant (aware UTC)."""
-        return self.clock.now()
-
-    @property
-    def requests(self) -> list[RequestLog]:
-        """Requests answered so far (control endpoints excluded)."""
-        return self.harness.recorder.entries
 
     def count(self, endpoint: str = "") -> int:
         """How many requests hit ``endpoint`` (a name of ``ROUTES``; "" = all)."""
@@ -442,31 +428,6 @@ class DigiwattSimulator:
         return upcoming(self.now())
 
     # -- misbehaviour ----------------------------------------------------------
-
-    def set_latency(self, seconds: float, endpoint: str = "*") -> None:
-        """Delay every answer (or one endpoint's) by ``seconds`` of real time."""
-        self.harness.faults.set_latency(seconds, endpoint)
-
-    def fail_next(
-        self, endpoint: str, status: int = 500, body: object = None, times: int = 1
-    ) -> None:
-        """Answer the next ``times`` calls of ``endpoint`` with ``status``.
-
-        ``body=None`` picks Digiwatt's usual body (401 ``invalid_token``, 429
-        with ``Retry-After``, a gateway HTML page for 502-504, JSON otherwise).
-        A ``body`` with status 200 fakes a broken envelope.
-        """
-        self.harness.faults.fail_next(endpoint, status, body, times)
-
-    def hang_next(self, endpoint: str, seconds: float, times: int = 1) -> None:
-        """Hold the next ``times`` answers of ``endpoint`` for ``seconds``."""
-        self.harness.faults.hang_next(endpoint, seconds, times)
-
-    def malformed_next(
-        self, endpoint: str, mode: MalformedMode | str = "truncated", times: int = 1
-    ) -> None:
-        """Break the body of the next answers: truncated, html or garbage."""
-        self.harness.faults.malformed_next(endpoint, mode, times)
 
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far (next data calls get 401)."""
@@ -555,7 +516,12 @@ class DigiwattSimulator:
         return response
 
     def _failure_body(self, request: web.Request, status: int) -> web.Response:
-        """Digiwatt-like body for an injected failure without an explicit body."""
+        """Digiwatt-like body for an injected failure without an explicit body.
+
+        401 ``invalid_token``, 429 with ``Retry-After``, a gateway HTML page
+        for 502-504, JSON otherwise. A ``fail_next`` body with status 200
+        fakes a broken envelope.
+        """
         if status == 401:
             if _endpoint_of(request) == "token":
                 return web.json_response(
@@ -614,12 +580,7 @@ class DigiwattSimulator:
         app.router.add_get("/_sim/users", self._ctl_users)
         app.router.add_get("/_sim/truth", self._ctl_truth)
         app.router.add_get("/_sim/windows", self._ctl_windows)
-        app.router.add_get("/_sim/requests", self._ctl_requests)
-        app.router.add_get("/_sim/faults", self._ctl_faults_get)
-        app.router.add_post("/_sim/faults", self._ctl_faults_post)
-        app.router.add_post("/_sim/reset", self._ctl_reset)
-        app.router.add_get("/_sim/clock", self._ctl_clock)
-        app.router.add_post("/_sim/clock", self._ctl_clock)
+        self.add_control_routes(app)
         return app
 
     # -- token / users -----------------------------------------------------------
@@ -1014,8 +975,8 @@ class DigiwattSimulator:
                 {"error": "account_number is required"}, status=400
             )
         try:
-            start = _parse_instant(request.query.get("start"))
-            end = _parse_instant(request.query.get("end"))
+            start = parse_instant(request.query.get("start"))
+            end = parse_instant(request.query.get("end"))
         except ValueError as err:
             return web.json_response({"error": str(err)}, status=400)
         truth = self.truth_w(account, start, end)
@@ -1034,9 +995,6 @@ class DigiwattSimulator:
             ]
         )
 
-    async def _ctl_requests(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response([entry.as_json() for entry in self.requests])
-
     async def _ctl_faults_get(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(
             {
@@ -1047,100 +1005,18 @@ class DigiwattSimulator:
             }
         )
 
-    async def _ctl_faults_post(self, request: web.Request) -> web.StreamResponse:
-        try:
-            payload = await request.json()
-        except ValueError:
-            return web.json_response({"error": "body must be JSON"}, status=400)
-        actions = payload if isinstance(payload, list) else [payload]
-        try:
-            for action in actions:
-                self.apply_action(action)
-        except (KeyError, ValueError, TypeError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"ok": True, "applied": len(actions)})
+    def _apply_provider_action(self, kind: object, action: Mapping[str, Any]) -> bool:
+        """Digiwatt actions of ``POST /_sim/faults``.
 
-    def apply_action(self, action: object) -> None:
-        """Apply one ``POST /_sim/faults`` action (same knobs as the Python API).
-
-        ``{"action": "fail", "endpoint", "status", "body", "times"}``,
-        ``{"action": "hang", "endpoint", "seconds", "times"}``,
-        ``{"action": "malformed", "endpoint", "mode", "times"}``,
-        ``{"action": "latency", "seconds", "endpoint"?}``,
         ``{"action": "token_lifetime", "seconds"}``,
-        ``{"action": "retry_after", "seconds"}``,
-        ``{"action": "expire_tokens"}``, ``{"action": "clear"}``.
+        ``{"action": "retry_after", "seconds"}``, ``{"action": "expire_tokens"}``.
         """
-        if not isinstance(action, Mapping):
-            raise TypeError("each action must be an object")
-        kind = action.get("action")
-        times = int(action.get("times", 1))
-        if kind == "fail":
-            self.fail_next(
-                str(action["endpoint"]),
-                int(action.get("status", 500)),
-                action.get("body"),
-                times,
-            )
-        elif kind == "hang":
-            self.hang_next(str(action["endpoint"]), float(action["seconds"]), times)
-        elif kind == "malformed":
-            self.malformed_next(
-                str(action["endpoint"]), str(action.get("mode", "truncated")), times
-            )
-        elif kind == "latency":
-            self.set_latency(float(action["seconds"]), str(action.get("endpoint", "*")))
-        elif kind == "token_lifetime":
+        if kind == "token_lifetime":
             self.token_lifetime = int(action["seconds"])
         elif kind == "retry_after":
             self.retry_after = int(action["seconds"])
         elif kind == "expire_tokens":
             self.expire_tokens()
-        elif kind == "clear":
-            self.harness.faults.clear()
         else:
-            raise ValueError(f"unknown action {kind!r}")
-
-    async def _ctl_reset(self, request: web.Request) -> web.StreamResponse:
-        self.reset()
-        return web.json_response({"ok": True})
-
-    async def _ctl_clock(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST":
-            try:
-                payload = await request.json()
-            except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
-                return web.json_response(
-                    {"error": "body must be a JSON object"}, status=400
-                )
-            try:
-                if payload.get("system"):
-                    self.clock.set(None)
-                if "now" in payload:
-                    self.clock.set(_require_instant(payload["now"]))
-                if "advance_seconds" in payload:
-                    self.clock.advance(
-                        timedelta(seconds=float(payload["advance_seconds"]))
-                    )
-            except (ValueError, TypeError) as err:
-                return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"now": self.now().isoformat()})
-
-
-def _require_instant(value: object) -> datetime:
-    instant = _parse_instant(str(value))
-    if instant is None:
-        raise ValueError("missing instant")
-    return instant
-
-
-def _parse_instant(value: str | None) -> datetime | None:
-    """Parse an ISO instant (naive values are taken as UTC)."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+            return False
+        return True

@@ -44,7 +44,7 @@ Assumptions where the documentation is silent (documented, not verified):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import hashlib
@@ -58,15 +58,7 @@ import uuid
 import aiohttp
 from aiohttp import web
 
-from simulator.common import (
-    IDENTITY_KEY,
-    Clock,
-    Harness,
-    MalformedMode,
-    NowSource,
-    RequestLog,
-    json_bytes,
-)
+from simulator.common import IDENTITY_KEY, NowSource, SimulatorBase, json_bytes
 from simulator.common.server import (
     HTML_ERROR_PAGE,
     bind_middleware,
@@ -172,7 +164,7 @@ def _number(value: float) -> str:
 # ---------------------------------------------------------------------------
 
 
-class SwitchgridSimulator:
+class SwitchgridSimulator(SimulatorBase):
     """A Switchgrid (Enedis v2 API) look-alike over fictional households.
 
     ``app`` is the aiohttp application; serve it with
@@ -189,10 +181,7 @@ class SwitchgridSimulator:
 
     def __init__(self, clock: NowSource | None = None) -> None:
         """Create the simulator; ``clock`` defaults to ``datetime.now(UTC)``."""
-        self.clock = Clock(clock)
-        self.harness = Harness(
-            self.clock, failure_body=self._failure_body, endpoint_of=_endpoint_of
-        )
+        super().__init__(clock, endpoint_of=_endpoint_of)
         self.data = SwitchgridData()
         self.households: dict[str, Household] = dict(self.data.households)
         self._by_contract_id = {h.contract_id: h for h in self.households.values()}
@@ -232,10 +221,6 @@ class SwitchgridSimulator:
         self._consents: dict[str, tuple[str, str]] = {}
 
     # -- clock and knobs ---------------------------------------------------
-
-    def now(self) -> datetime:
-        """Return the simulated instant (aware UTC)."""
-        return self.clock.now()
 
     @property
     def token(self) -> str:
@@ -304,40 +289,7 @@ class SwitchgridSimulator:
         self._household(prm)
         return self.data.truth_daily_wh(prm, direction, self.now())
 
-    @property
-    def requests(self) -> list[RequestLog]:
-        """Requests answered so far (control endpoints excluded)."""
-        return self.harness.recorder.entries
-
-    def count(self, path_suffix: str = "") -> int:
-        """How many logged requests have a path ending with ``path_suffix``."""
-        return self.harness.recorder.count(path_suffix)
-
     # -- misbehaviour ------------------------------------------------------
-
-    def set_latency(self, seconds: float, endpoint: str = "*") -> None:
-        """Delay every answer (or one endpoint's) by ``seconds`` of real time."""
-        self.harness.faults.set_latency(seconds, endpoint)
-
-    def fail_next(
-        self, endpoint: str, status: int = 500, body: object = None, times: int = 1
-    ) -> None:
-        """Answer the next ``times`` calls of ``endpoint`` with ``status``.
-
-        ``body=None`` gives a JSON error (429/503 with ``Retry-After``;
-        502/504 an HTML gateway page).
-        """
-        self.harness.faults.fail_next(endpoint, status, body, times)
-
-    def hang_next(self, endpoint: str, seconds: float, times: int = 1) -> None:
-        """Hold the next ``times`` answers of ``endpoint`` for ``seconds``."""
-        self.harness.faults.hang_next(endpoint, seconds, times)
-
-    def malformed_next(
-        self, endpoint: str, mode: MalformedMode | str = "truncated", times: int = 1
-    ) -> None:
-        """Break the body of the next answers: truncated, html or garbage."""
-        self.harness.faults.malformed_next(endpoint, mode, times)
 
     def missing_days(self, prm: str, days: set[date]) -> None:
         """Serve these Paris days as gaps (replaces the previous set)."""
@@ -436,6 +388,7 @@ class SwitchgridSimulator:
     # -- errors ------------------------------------------------------------
 
     def _failure_body(self, request: web.Request, status: int) -> web.Response:
+        """JSON error (429/503 with ``Retry-After``; 502/504 a gateway page)."""
         if status in (429, 503):
             return _error(
                 status,
@@ -507,12 +460,6 @@ class SwitchgridSimulator:
         add("GET", "/data/{name}", self._data_url, name="data_url")
         controls: list[tuple[str, str, RouteHandler]] = [
             ("GET", "households", self._ctl_households),
-            ("GET", "requests", self._ctl_requests),
-            ("GET", "faults", self._ctl_faults_get),
-            ("POST", "faults", self._ctl_faults_post),
-            ("POST", "reset", self._ctl_reset),
-            ("GET", "clock", self._ctl_clock),
-            ("POST", "clock", self._ctl_clock),
             ("GET", "asks", self._ctl_asks),
             ("POST", "sign", self._ctl_sign),
             ("POST", "activate", self._ctl_activate),
@@ -520,6 +467,7 @@ class SwitchgridSimulator:
         ]
         for method, name, handler in controls:
             add(method, f"/_sim/{name}", handler)
+        self.add_control_routes(app)
         return app
 
     async def _housekeeping(
@@ -1337,9 +1285,6 @@ class SwitchgridSimulator:
             ]
         )
 
-    async def _ctl_requests(self, request: web.Request) -> web.StreamResponse:
-        return _json([entry.as_json() for entry in self.requests])
-
     async def _ctl_asks(self, request: web.Request) -> web.StreamResponse:
         return _json([self._ask_json(ask) for ask in self.asks.values()])
 
@@ -1379,54 +1324,18 @@ class SwitchgridSimulator:
             }
         )
 
-    async def _ctl_faults_post(self, request: web.Request) -> web.StreamResponse:
-        try:
-            payload = await request.json()
-        except ValueError:
-            return _json({"error": "body must be JSON"}, 400)
-        actions = payload if isinstance(payload, list) else [payload]
-        if not all(isinstance(action, dict) for action in actions):
-            return _json({"error": "each action must be an object"}, 400)
-        try:
-            for action in actions:
-                self.apply_action(action)
-        except (KeyError, ValueError, TypeError) as err:
-            return _json({"error": str(err)}, 400)
-        return _json({"ok": True, "applied": len(actions)})
+    def _apply_provider_action(self, kind: object, action: Mapping[str, Any]) -> bool:
+        """Switchgrid actions of ``POST /_sim/faults``.
 
-    def apply_action(self, action: dict[str, Any]) -> None:
-        """Apply one ``POST /_sim/faults`` action (same knobs as the Python API).
-
-        ``{"action": "fail", "endpoint", "status", "body", "times"}``,
-        ``{"action": "hang", "endpoint", "seconds", "times"}``,
-        ``{"action": "malformed", "endpoint", "mode", "times"}``,
-        ``{"action": "latency", "seconds", "endpoint"?}``,
         ``{"action": "missing_days", "prm", "days": ["YYYY-MM-DD"]}``,
         ``{"action": "revise", "prm", "day", "factor"}``,
         ``{"action": "publication_delay", "days"}``,
         ``{"action": "delays", "address_check"?, "order"?, "activation_hours"?}``,
         ``{"action": "expire_token"}``, ``{"action": "renew_token"}``,
         ``{"action": "revoke", "ask_id"}``, ``{"action": "expire_consent", "ask_id"}``,
-        ``{"action": "webhook_url", "url"}``, ``{"action": "clear"}``.
+        ``{"action": "webhook_url", "url"}``.
         """
-        kind = action.get("action")
-        times = int(action.get("times", 1))
-        if kind == "fail":
-            self.fail_next(
-                str(action["endpoint"]),
-                int(action.get("status", 500)),
-                action.get("body"),
-                times,
-            )
-        elif kind == "hang":
-            self.hang_next(str(action["endpoint"]), float(action["seconds"]), times)
-        elif kind == "malformed":
-            self.malformed_next(
-                str(action["endpoint"]), str(action.get("mode", "truncated")), times
-            )
-        elif kind == "latency":
-            self.set_latency(float(action["seconds"]), str(action.get("endpoint", "*")))
-        elif kind == "missing_days":
+        if kind == "missing_days":
             self.missing_days(
                 str(action["prm"]), {date.fromisoformat(d) for d in action["days"]}
             )
@@ -1458,14 +1367,9 @@ class SwitchgridSimulator:
         elif kind == "webhook_url":
             url = action.get("url")
             self.webhook_url = None if url is None else str(url)
-        elif kind == "clear":
-            self.harness.faults.clear()
         else:
-            raise ValueError(f"unknown action {kind!r}")
-
-    async def _ctl_reset(self, request: web.Request) -> web.StreamResponse:
-        self.reset()
-        return _json({"ok": True})
+            return False
+        return True
 
     async def _ctl_sign(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -1486,27 +1390,3 @@ class SwitchgridSimulator:
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             return _json({"error": str(err)}, 400)
         return _json({"ok": True})
-
-    async def _ctl_clock(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "POST":
-            try:
-                payload = await request.json()
-            except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
-                return _json({"error": "body must be a JSON object"}, 400)
-            try:
-                if payload.get("system"):
-                    self.clock.set(None)
-                if "now" in payload:
-                    instant = datetime.fromisoformat(str(payload["now"]))
-                    if instant.tzinfo is None:
-                        instant = instant.replace(tzinfo=UTC)
-                    self.clock.set(instant)
-                if "advance_seconds" in payload:
-                    self.clock.advance(
-                        timedelta(seconds=float(payload["advance_seconds"]))
-                    )
-            except (ValueError, TypeError) as err:
-                return _json({"error": str(err)}, 400)
-        return _json({"now": self.now().isoformat()})
