@@ -787,19 +787,6 @@ async def test_data_url_is_fetched_without_the_token_and_expires(
     assert await client.async_get_raw(relative) == raw
 
 
-def test_retry_after_forms() -> None:
-    """Seconds or an HTTP date (relative to the injected clock)."""
-    client = SwitchgridClient(object(), "t", clock=lambda: NOW)  # type: ignore[arg-type]
-    assert client._retry_after("120") == 120
-    assert client._retry_after("-5") == 0
-    assert client._retry_after("Tue, 10 Nov 2026 09:01:30 GMT") == 90
-    assert client._retry_after("Tue, 10 Nov 2026 08:00:00 GMT") == 0
-    assert client._retry_after("Tue, 10 Nov 2026 09:01:30") == 90
-    assert client._retry_after("soon") is None
-    assert client._retry_after(None) is None
-    assert client._retry_after(" ") is None
-
-
 async def test_answers_shaped_differently(
     sg: Running, session: aiohttp.ClientSession
 ) -> None:

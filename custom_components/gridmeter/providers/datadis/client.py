@@ -34,9 +34,9 @@ from ..errors import (
     ProviderUnavailable,
     RateLimited,
     RequestRejected,
-    RequestTimeout,
     redact,
 )
+from ..http import decode_json, send
 from ..ledger import DAY, Outcome, QueryLedger
 from ..models import AreaAverage, Contract, PowerPeak, utc_now
 from .parsing import (
@@ -86,7 +86,6 @@ DEFAULT_TIMEOUT: Final = 180.0
 LOGIN_TIMEOUT: Final = 60.0
 TOKEN_LIFETIME: Final = timedelta(hours=24)
 TOKEN_MARGIN: Final = timedelta(minutes=10)
-USER_AGENT: Final = "GridMeter/0.1 (+https://github.com/gridmeter/ha-gridmeter)"
 
 # The list inside each v2 envelope.
 _ROWS_KEY: Final[Mapping[str, str]] = {
@@ -344,7 +343,7 @@ class DatadisClient:
         status, text = await self._send("GET", url, headers=self._headers())
         if status != 200:
             self._raise_for_status(status, text)
-        body = self._decode(text)
+        body = decode_json(text, "Datadis")
         return parse_area_averages(expect_list(body, "data"), supply.postal_code)
 
     # -- plumbing ---------------------------------------------------------------
@@ -428,15 +427,13 @@ class DatadisClient:
             self.ledger.record_outcome(key, Outcome.OK, stored)
         return {rows_key: rows, "distributorError": stored["distributorError"]}
 
-    @classmethod
-    def _read_answer(
-        cls, endpoint: str, text: str
-    ) -> tuple[str, list[Any], dict[str, Any]]:
+    @staticmethod
+    def _read_answer(endpoint: str, text: str) -> tuple[str, list[Any], dict[str, Any]]:
         """Decode a v2 answer; return its rows and their compact ledger copy.
 
         Runs in a worker thread (answers can be megabytes).
         """
-        body = cls._decode(text)
+        body = decode_json(text, "Datadis")
         rows_key = _ROWS_KEY[endpoint]
         rows = expect_list(body, rows_key)
         errors = distributor_errors(body)
@@ -478,40 +475,17 @@ class DatadisClient:
         timeout: aiohttp.ClientTimeout | None = None,
     ) -> tuple[int, str]:
         """Send one request and return (status, body text); map transport errors."""
-        all_headers = {
-            "Accept-Encoding": "identity",
-            "User-Agent": USER_AGENT,
-            **headers,
-        }
         self.requests_sent += 1
-        try:
-            async with self._session.request(
-                method,
-                url,
-                headers=all_headers,
-                data=data,
-                timeout=timeout or self._timeout,
-            ) as response:
-                raw = await response.read()
-                return response.status, raw.decode("utf-8", errors="replace")
-        except TimeoutError as err:
-            raise RequestTimeout("Datadis did not answer in time") from err
-        except aiohttp.ClientConnectorError as err:
-            raise CannotConnect(f"cannot reach Datadis: {type(err).__name__}") from err
-        except aiohttp.ClientError as err:
-            raise ProviderUnavailable(
-                f"cannot reach Datadis: {type(err).__name__}"
-            ) from err
-
-    @staticmethod
-    def _decode(text: str) -> Any:
-        """Read JSON whatever the declared content type (Datadis sends text/plain)."""
-        try:
-            return json.loads(text)
-        except ValueError as err:
-            raise InvalidResponse(
-                "Datadis answered something that is not JSON"
-            ) from err
+        answer = await send(
+            self._session,
+            "Datadis",
+            method,
+            url,
+            headers={"Accept-Encoding": "identity", **headers},
+            data=data,
+            timeout=timeout or self._timeout,
+        )
+        return answer.status, answer.text
 
     @staticmethod
     def _raise_for_status(status: int, text: str) -> None:

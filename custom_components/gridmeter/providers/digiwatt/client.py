@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 import json
 import logging
 from typing import Any, Final, NoReturn
@@ -24,16 +23,15 @@ import aiohttp
 
 from ..errors import (
     AuthError,
-    CannotConnect,
     InvalidResponse,
     NotAuthorized,
     NotFound,
     ProviderUnavailable,
     RateLimited,
     RequestRejected,
-    RequestTimeout,
     redact,
 )
+from ..http import Answer, decode_json, retry_after_seconds, send
 from ..identifiers import is_valid_pod, normalize_pod
 from ..models import (
     EnergyKind,
@@ -68,7 +66,6 @@ DEFAULT_BASE_URL: Final = "https://api.digiwatt.energy"
 docs.digiwatt.energy). Configurable."""
 DEFAULT_TIMEOUT: Final = 30.0
 TOKEN_MARGIN: Final = timedelta(seconds=60)
-USER_AGENT: Final = "GridMeter/0.1 (+https://github.com/gridmeter/ha-gridmeter)"
 THREAD_PARSE_BYTES: Final = 256 * 1024
 """Answers larger than this are decoded and parsed in a worker thread.
 
@@ -168,7 +165,7 @@ class DigiwattClient:
         self._token_expires = None
         route = ENDPOINTS[Endpoint.TOKEN]
         issued = self._clock()
-        status, retry_after, text = await self._send(
+        answer = await self._send(
             route.method,
             self._base_url + route.url_path(),
             data={
@@ -177,11 +174,11 @@ class DigiwattClient:
                 "grant_type": "client_credentials",
             },
         )
-        if status in (400, 401, 403):
+        if answer.status in (400, 401, 403):
             raise AuthError("Digiwatt rejected the client id or client secret")
-        if not 200 <= status < 300:
-            self._raise_for_status(Endpoint.TOKEN, status, retry_after, text)
-        token: Token = self._read(route, text, None)
+        if not 200 <= answer.status < 300:
+            self._raise_for_status(Endpoint.TOKEN, answer)
+        token: Token = self._read(route, answer.text, None)
         self._token = token
         self._token_expires = issued + timedelta(seconds=token.expires_in)
 
@@ -365,27 +362,25 @@ class DigiwattClient:
         )
         await self.async_authenticate()
         token = self._token
-        status, retry_after, text = await self._send(
-            route.method, url, token=token, json_body=json_body
-        )
-        if status == 401:
+        answer = await self._send(route.method, url, token=token, json_body=json_body)
+        if answer.status == 401:
             _LOGGER.debug("Digiwatt rejected the token for %s; renewing it", endpoint)
             await self._refresh(token)
-            status, retry_after, text = await self._send(
+            answer = await self._send(
                 route.method, url, token=self._token, json_body=json_body
             )
-            if status == 401:
+            if answer.status == 401:
                 raise AuthError("Digiwatt rejected a fresh token")
-        if not 200 <= status < 300:
-            self._raise_for_status(endpoint, status, retry_after, text)
-        if len(text) > THREAD_PARSE_BYTES:
-            return await asyncio.to_thread(self._read, route, text, period)
-        return self._read(route, text, period)
+        if not 200 <= answer.status < 300:
+            self._raise_for_status(endpoint, answer)
+        if len(answer.text) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(self._read, route, answer.text, period)
+        return self._read(route, answer.text, period)
 
     @classmethod
     def _read(cls, route: Route[Any], text: str, period: Period | None) -> Any:
         """Decode an answer, unwrap the envelope and parse its `data`."""
-        body = cls._decode(text)
+        body = decode_json(text, "Digiwatt")
         if route.enveloped:
             if not isinstance(body, Mapping):
                 raise InvalidResponse("Digiwatt answered without an envelope")
@@ -412,48 +407,22 @@ class DigiwattClient:
         token: Token | None = None,
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
-    ) -> tuple[int, str | None, str]:
-        """Send one request; return (status, Retry-After, body text)."""
-        headers = {
-            "Accept": "application/json",
-            "Accept-Encoding": "identity",
-            "User-Agent": USER_AGENT,
-        }
+    ) -> Answer:
+        """Send one request, with the token when one is given."""
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
         if token is not None:
             headers["Authorization"] = f"{token.token_type} {token.access_token}"
         self.requests_sent += 1
-        try:
-            async with self._session.request(
-                method,
-                url,
-                headers=headers,
-                data=data,
-                json=json_body,
-                timeout=self._timeout,
-            ) as response:
-                raw = await response.read()
-                return (
-                    response.status,
-                    response.headers.get("Retry-After"),
-                    raw.decode("utf-8", errors="replace"),
-                )
-        except TimeoutError as err:
-            raise RequestTimeout("Digiwatt did not answer in time") from err
-        except aiohttp.ClientConnectorError as err:
-            raise CannotConnect(f"cannot reach Digiwatt: {type(err).__name__}") from err
-        except aiohttp.ClientError as err:
-            raise ProviderUnavailable(
-                f"cannot reach Digiwatt: {type(err).__name__}"
-            ) from err
-
-    @staticmethod
-    def _decode(text: str) -> Any:
-        try:
-            return json.loads(text)
-        except ValueError as err:
-            raise InvalidResponse(
-                "Digiwatt answered something that is not JSON"
-            ) from err
+        return await send(
+            self._session,
+            "Digiwatt",
+            method,
+            url,
+            headers=headers,
+            data=data,
+            json_body=json_body,
+            timeout=self._timeout,
+        )
 
     @staticmethod
     def _detail(body: Any) -> str:
@@ -465,31 +434,13 @@ class DigiwattClient:
                     return redact(value)
         return redact(body if isinstance(body, str) else json.dumps(body))
 
-    def _retry_after(self, value: str | None) -> float | None:
-        """Return the seconds to wait from a Retry-After header (or HTTP date)."""
-        if not value:
-            return None
-        value = value.strip()
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # "-0000": UTC without a stated zone
-            when = when.replace(tzinfo=UTC)
-        return max((when - self._clock()).total_seconds(), 0.0)
-
-    def _raise_for_status(
-        self, endpoint: Endpoint, status: int, retry_after: str | None, text: str
-    ) -> NoReturn:
+    def _raise_for_status(self, endpoint: Endpoint, answer: Answer) -> NoReturn:
         """Map a non-2xx answer to a typed error."""
+        status = answer.status
         try:
-            body: Any = json.loads(text)
+            body: Any = json.loads(answer.text)
         except ValueError:
-            body = text
+            body = answer.text
         detail = self._detail(body)
         code = body.get("code") if isinstance(body, Mapping) else None
         what = endpoint.value
@@ -506,7 +457,7 @@ class DigiwattClient:
         if status == 429:
             raise RateLimited(
                 f"Digiwatt is rate limiting {what}: {detail}",
-                retry_after=self._retry_after(retry_after),
+                retry_after=retry_after_seconds(answer.retry_after, self._clock()),
             )
         if status >= 500:
             raise ProviderUnavailable(f"Digiwatt answered {status} to {what}: {detail}")

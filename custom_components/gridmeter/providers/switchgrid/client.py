@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 import csv
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from functools import partial
 import json
 import logging
@@ -30,7 +29,6 @@ from yarl import URL
 
 from ..errors import (
     AuthError,
-    CannotConnect,
     ConsentPending,
     ConsentRevoked,
     InvalidResponse,
@@ -43,6 +41,7 @@ from ..errors import (
     ServiceNotActivated,
     redact,
 )
+from ..http import decode_json, retry_after_seconds, send
 from ..identifiers import is_valid_prm, normalize_prm
 from ..models import PowerPeak, utc_now
 from .models import (
@@ -77,7 +76,6 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_BASE_URL: Final = "https://app.switchgrid.tech/enedis/v2"
 DEFAULT_TIMEOUT: Final = 60.0
 TEST_ENV_HEADER: Final = "switchgrid-test-env"
-USER_AGENT: Final = "GridMeter/0.1 (+https://github.com/gridmeter/ha-gridmeter)"
 ASK_PAGE_SIZE: Final = 100
 """``GET /ask`` allows at most 100 items per page."""
 MAX_ASK_PAGES: Final = 100
@@ -566,66 +564,24 @@ class SwitchgridClient:
         json_body: Any = None,
     ) -> str:
         """Send one request, map a non-2xx answer to its typed error."""
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {"Accept": "application/json"}
         if authorized:
             headers["Authorization"] = f"Bearer {self._token}"
             if self._test_env:
                 headers[TEST_ENV_HEADER] = "true"
-        status, text, retry_after = await self._send(method, url, headers, json_body)
-        if not 200 <= status < 300:
-            self._raise_for_status(status, text, retry_after)
-        return text
-
-    async def _send(
-        self,
-        method: str,
-        url: URL,
-        headers: Mapping[str, str],
-        json_body: Any,
-    ) -> tuple[int, str, str | None]:
-        """Send one request; return (status, body text, Retry-After)."""
         self.requests_sent += 1
-        try:
-            async with self._session.request(
-                method,
-                url,
-                headers=headers,
-                json=json_body,
-                timeout=self._timeout,
-            ) as response:
-                raw = await response.read()
-                return (
-                    response.status,
-                    raw.decode("utf-8", errors="replace"),
-                    response.headers.get("Retry-After"),
-                )
-        except TimeoutError as err:
-            raise RequestTimeout("Switchgrid did not answer in time") from err
-        except aiohttp.ClientConnectorError as err:
-            raise CannotConnect(
-                f"cannot reach Switchgrid: {type(err).__name__}"
-            ) from err
-        except aiohttp.ClientError as err:
-            raise ProviderUnavailable(
-                f"cannot reach Switchgrid: {type(err).__name__}"
-            ) from err
-
-    def _retry_after(self, value: str | None) -> float | None:
-        """Read ``Retry-After``: delay-seconds or an HTTP date."""
-        if value is None or not value.strip():
-            return None
-        text = value.strip()
-        try:
-            return max(float(text), 0.0)
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max((when - self._clock()).total_seconds(), 0.0)
+        answer = await send(
+            self._session,
+            "Switchgrid",
+            method,
+            url,
+            headers=headers,
+            json_body=json_body,
+            timeout=self._timeout,
+        )
+        if not 200 <= answer.status < 300:
+            self._raise_for_status(answer.status, answer.text, answer.retry_after)
+        return answer.text
 
     def _raise_for_status(
         self, status: int, text: str, retry_after: str | None
@@ -639,7 +595,7 @@ class SwitchgridClient:
         if status in (409, 429):
             raise RateLimited(
                 f"Switchgrid asked to slow down ({status}): {detail}",
-                retry_after=self._retry_after(retry_after),
+                retry_after=retry_after_seconds(retry_after, self._clock()),
             )
         gone = any(word in lowered for word in _GONE_WORDS)
         if status == 403:
@@ -684,17 +640,9 @@ def _request_key(order_id: str, index: int, request: OrderRequestState) -> str:
     return request.id or f"{order_id}#{index}"
 
 
-def _decode(text: str) -> Any:
-    """Read JSON whatever the declared content type."""
-    try:
-        return json.loads(text)
-    except ValueError as err:
-        raise InvalidResponse("Switchgrid answered something that is not JSON") from err
-
-
 def _parse[T](text: str, parser: Callable[[Any], T]) -> T:
     """Decode and parse; any surprise in the shape is an InvalidResponse."""
-    body = _decode(text)
+    body = decode_json(text, "Switchgrid")
     try:
         return parser(body)
     except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as err:
