@@ -30,6 +30,7 @@ from ..models import (
     PowerPeak,
     ReadingBatch,
 )
+from ..parsing import lenient_number
 
 MADRID: Final = "Europe/Madrid"
 CANARY: Final = "Atlantic/Canary"
@@ -79,18 +80,6 @@ def _parse_date(value: Any) -> date | None:
     try:
         year, month, day = (int(part) for part in re.split(r"[/-]", text)[:3])
         return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _number(value: Any) -> float | None:
-    """Read a number sent as a number or a string; None for null/blank/garbage."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip().replace(",", "."))
     except ValueError:
         return None
 
@@ -151,7 +140,7 @@ def parse_supplies(rows: Iterable[Any]) -> list[DatadisSupply]:
         postal_code = _text(row.get("postalCode"))
         valid_from = _parse_date(row.get("validDateFrom"))
         valid_to = _parse_date(row.get("validDateTo"))
-        point_type = _number(row.get("pointType"))
+        point_type = lenient_number(row.get("pointType"))
         supply = DatadisSupply(
             provider="datadis",
             meter_id=cups[:20],
@@ -185,16 +174,16 @@ def parse_contract(rows: Iterable[Any], cups: str) -> Contract | None:
         powers = tuple(
             power
             for value in (row.get("contractedPowerkW") or [])
-            if (power := _number(value)) is not None
+            if (power := lenient_number(value)) is not None
         )
         start = _parse_date(row.get("startDate"))
         if not powers and start is None:
             # Invisible CUPS (all fields blank) or a phantom contract spanning
             # the real ones: nothing usable.
             continue
-        installed = _number(row.get("installedCapacityKW"))
+        installed = lenient_number(row.get("installedCapacityKW"))
         if installed is None:
-            installed = _number(row.get("installedCapacity"))
+            installed = lenient_number(row.get("installedCapacity"))
         self_code = _text(row.get("selfConsumptionTypeCode"))
         candidates.append(
             Contract(
@@ -311,10 +300,10 @@ def parse_consumption(
                 "estimada",
                 "estimated",
             }
-            if _number(row.get("consumptionKWh")) is None:
+            if lenient_number(row.get("consumptionKWh")) is None:
                 skipped += 1
             for column, kind in ENERGY_COLUMNS.items():
-                value = _number(row.get(column))
+                value = lenient_number(row.get(column))
                 if value is None:
                     continue
                 kinds.add(kind)
@@ -352,7 +341,7 @@ def parse_max_power(rows: Iterable[Any], supply: MeterPoint) -> list[PowerPeak]:
         if not isinstance(row, dict):
             continue
         day = _parse_date(row.get("date"))
-        value = _number(row.get("maxPower"))
+        value = lenient_number(row.get("maxPower"))
         match = _LABEL.match(str(row.get("time") or "")) or re.match(
             r"^\s*(\d{1,2}):(\d{2})", str(row.get("time") or "")
         )
@@ -410,8 +399,8 @@ def parse_area_averages(rows: Iterable[Any], area: str) -> list[AreaAverage]:
     for row in rows:
         if not isinstance(row, dict):
             continue
-        energy = _number(row.get("sumEnergy"))
-        homes = _number(row.get("sumContracts") or row.get("sumContract"))
+        energy = lenient_number(row.get("sumEnergy"))
+        homes = lenient_number(row.get("sumContracts") or row.get("sumContract"))
         try:
             day = date(int(row["dataYear"]), int(row["dataMonth"]), int(row["dataDay"]))
         except (KeyError, TypeError, ValueError):

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import InvalidResponse, redact
 from ..identifiers import normalize_prm
 from ..models import EnergyKind, EnergyReading, PowerPeak, ReadingBatch, TimeRange
+from ..parsing import lenient_number
 from .models import (
     Ask,
     AskStatus,
@@ -96,18 +97,6 @@ def _code(value: Any) -> str | None:
             return code
         return _text(value.get("code"))
     return _text(value)
-
-
-def _number(value: Any) -> float | None:
-    """Read a number sent as a number or a string; None for null or garbage."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip().replace(",", "."))
-    except ValueError:
-        return None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -322,7 +311,7 @@ def parse_ask_page(body: Any) -> tuple[list[Ask], int | None]:
     items = page.get("items")
     if not isinstance(items, list):
         raise InvalidResponse("ask list: no items list")
-    total = _number(page.get("totalItemsCount"))
+    total = lenient_number(page.get("totalItemsCount"))
     return [parse_ask(item) for item in items], None if total is None else int(total)
 
 
@@ -345,7 +334,7 @@ def parse_load_curve(body: Any) -> LoadCurve:
     starts_at = parse_datetime(curve.get("startsAt"))
     if starts_at is None:
         raise InvalidResponse("load curve without startsAt")
-    values = tuple(_number(value) for value in raw_values)
+    values = tuple(lenient_number(value) for value in raw_values)
     ends_at = parse_datetime(curve.get("endsAt")) or starts_at + period * len(values)
     return LoadCurve(period=period, starts_at=starts_at, ends_at=ends_at, values=values)
 
@@ -372,7 +361,7 @@ def parse_load_curve_csv(
         if not any(cell.strip() for cell in row):
             continue
         start = parse_datetime(row[0]) if len(row) >= 2 else None
-        value = _number(row[1]) if len(row) >= 2 else None
+        value = lenient_number(row[1]) if len(row) >= 2 else None
         if start is None or (value is None and row[1].strip()):
             raise InvalidResponse("load curve CSV with an unreadable row")
         points.append((start, value))
@@ -551,7 +540,7 @@ def _kva(value: Any) -> float | None:
         match := re.fullmatch(r"\s*([\d.,]+)\s*(\w*)\s*", value)
     ):
         value, unit = match.group(1), match.group(2) or unit
-    number = _number(value)
+    number = lenient_number(value)
     if number is None:
         return None
     return number / 1000 if unit.upper() in {"VA", "W"} else number
@@ -680,7 +669,7 @@ def _points(grandeur: Mapping[str, Any]) -> Iterator[tuple[Any, float | None]]:
         if isinstance(point, dict):
             yield (
                 point.get("d", point.get("date")),
-                _number(point.get("v", point.get("valeur"))),
+                lenient_number(point.get("v", point.get("valeur"))),
             )
 
 
