@@ -20,7 +20,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from simulator.common import start
+from simulator.common import serving
 
 
 class Simulated(Protocol):
@@ -117,13 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def serve(simulator: Simulated, host: str, port: int) -> None:
     """Serve until cancelled (Ctrl-C)."""
-    runner, base_url = await start(simulator.app, host, port)
-    try:
+    async with serving(simulator.app, host, port) as base_url:
         print(simulator.describe(base_url), flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

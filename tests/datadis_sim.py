@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from simulator.common import start
+from simulator.common import serving
 from simulator.datadis import DatadisSimulator
 from simulator.datadis.data import HourTruth
 
@@ -36,9 +36,8 @@ class RunningSim:
 async def running_datadis() -> AsyncIterator[RunningSim]:
     """Serve a fresh simulator for the duration of the block."""
     sim = DatadisSimulator()
-    runner, url = await start(sim.app, "127.0.0.1", 0, access_log=False)
-    try:
-        yield RunningSim(sim, url)
-    finally:
-        sim.reset()
-        await runner.cleanup()
+    async with serving(sim.app, access_log=False) as url:
+        try:
+            yield RunningSim(sim, url)
+        finally:
+            sim.reset()

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from simulator.common import start
+from simulator.common import serving
 from simulator.digiwatt import DigiwattSimulator
 
 ROME_FLAT = "1234567890"
@@ -28,9 +28,8 @@ class RunningDigiwatt:
 async def running_digiwatt() -> AsyncIterator[RunningDigiwatt]:
     """Serve a fresh simulator for the block."""
     sim = DigiwattSimulator()
-    runner, url = await start(sim.app, "127.0.0.1", 0, access_log=False)
-    try:
-        yield RunningDigiwatt(sim, url)
-    finally:
-        sim.reset()
-        await runner.cleanup()
+    async with serving(sim.app, access_log=False) as url:
+        try:
+            yield RunningDigiwatt(sim, url)
+        finally:
+            sim.reset()

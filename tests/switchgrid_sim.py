@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from simulator.common import start
+from simulator.common import serving
 from simulator.switchgrid import SwitchgridSimulator
 
 PARIS = "00412345678901"
@@ -35,9 +35,8 @@ async def running_switchgrid() -> AsyncIterator[RunningSwitchgrid]:
     sim = SwitchgridSimulator()
     sim.address_check_delay = 0
     sim.order_delay = 0
-    runner, origin = await start(sim.app, "127.0.0.1", 0, access_log=False)
-    try:
-        yield RunningSwitchgrid(sim, origin)
-    finally:
-        sim.reset()
-        await runner.cleanup()
+    async with serving(sim.app, access_log=False) as origin:
+        try:
+            yield RunningSwitchgrid(sim, origin)
+        finally:
+            sim.reset()

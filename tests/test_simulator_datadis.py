@@ -19,7 +19,7 @@ from freezegun import freeze_time
 import pytest
 
 from simulator.__main__ import PROVIDERS, build_parser
-from simulator.common import Clock, FaultRegistry, noise, start as start_server
+from simulator.common import Clock, FaultRegistry, noise, serving
 from simulator.datadis import (
     HOUSEHOLDS,
     DatadisSimulator,
@@ -147,13 +147,8 @@ async def env(socket_enabled: None) -> AsyncIterator[Env]:
     127.0.0.1 only.
     """
     sim = DatadisSimulator(clock=lambda: NOW)
-    runner, base = await start_server(sim.app, "127.0.0.1", 0)
-    session = aiohttp.ClientSession()
-    try:
+    async with serving(sim.app) as base, aiohttp.ClientSession() as session:
         yield Env(sim, base, session)
-    finally:
-        await session.close()
-        await runner.cleanup()
 
 
 def parse_rows(

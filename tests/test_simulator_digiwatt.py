@@ -15,7 +15,7 @@ import pytest
 from custom_components.gridmeter.providers.digiwatt import ENDPOINTS
 from custom_components.gridmeter.tariffs import ItalyF123
 from simulator.__main__ import PROVIDERS, build_parser
-from simulator.common import start
+from simulator.common import serving
 from simulator.digiwatt import (
     CATALOGUE,
     DEMO_CLIENT_ID,
@@ -38,6 +38,7 @@ from simulator.digiwatt.load import (
     local_midnight,
     minute_deviations,
 )
+from simulator.digiwatt.routes import PERIODS
 
 NOW = datetime(2026, 11, 18, 10, 37, 20, tzinfo=UTC)
 ROME = ZoneInfo("Europe/Rome")
@@ -118,12 +119,11 @@ class Env:
 async def env(socket_enabled: None) -> AsyncIterator[Env]:
     """A simulator frozen at NOW on 127.0.0.1."""
     sim = DigiwattSimulator(clock=lambda: NOW)
-    runner, base = await start(sim.app, "127.0.0.1", 0, access_log=False)
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield Env(sim, base, session)
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(sim.app, access_log=False) as base,
+        aiohttp.ClientSession() as session,
+    ):
+        yield Env(sim, base, session)
 
 
 # ---------------------------------------------------------------------------
@@ -399,14 +399,7 @@ async def test_appliances_add_up_to_totals(env: Env) -> None:
     """For every period: appliances = total, habits = total, performance = total."""
     token = await env.token()
     base = f"/users/{FLAT}/consumption"
-    for period in (
-        "yesterday",
-        "last-seven-days",
-        "this-week",
-        "last-week",
-        "this-month",
-        "last-month",
-    ):
+    for period in PERIODS:
         totals = (await env.get(f"{base}/{period}/totals", token)).data
         usage = (await env.get(f"{base}/{period}", token)).data
         habits = (await env.get(f"{base}/{period}/habits", token)).data

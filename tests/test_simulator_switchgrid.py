@@ -20,7 +20,7 @@ from aiohttp import web
 import pytest
 
 from simulator.__main__ import PROVIDERS, build_parser
-from simulator.common import start as start_server
+from simulator.common import serving
 from simulator.switchgrid import (
     HOUSEHOLDS,
     LILLE_HOUSE,
@@ -195,13 +195,11 @@ async def env(socket_enabled: None) -> AsyncIterator[Env]:
     sim = SwitchgridSimulator(clock=lambda: NOW)
     sim.address_check_delay = 0
     sim.order_delay = 0
-    runner, base = await start_server(sim.app, "127.0.0.1", 0, access_log=False)
-    session = aiohttp.ClientSession()
-    try:
+    async with (
+        serving(sim.app, access_log=False) as base,
+        aiohttp.ClientSession() as session,
+    ):
         yield Env(sim, base, session)
-    finally:
-        await session.close()
-        await runner.cleanup()
 
 
 def paris_midnight(day: date) -> datetime:
@@ -1219,29 +1217,28 @@ async def test_webhooks(env: Env) -> None:
 
     receiver = web.Application()
     receiver.router.add_post("/hook", receive)
-    runner, base = await start_server(receiver, "127.0.0.1", 0, access_log=False)
-    try:
-        env.sim.webhook_url = f"{base}/hook"
-        env.sim.webhook_retry_delay = 0.01
-        ask = (await env.ask(ask_body([LILLE_HOUSE.contract_id]))).json()
-        signed = await env.call("POST", f"/c/{ask['id']}/sign", token=None)
-        assert signed.status == 200
-        consent = env.sim.asks[ask["id"]].consent_ids[LILLE_HOUSE.prm]
-        env.sim.order_delay = 0.05
-        order = (
-            await env.order(consent, {"type": "C68"}, {"type": "LOADCURVE"})
-        ).json()
-        for _ in range(50):
-            await asyncio.sleep(0.02)
-            if len(received) >= 4:
-                break
-        await env.sim.drain_webhooks()
-    finally:
-        # Nothing new may go to the receiver while it closes: a delivery
-        # racing its shutdown kept the test waiting on the connection.
-        env.sim.webhook_url = None
-        await env.sim.drain_webhooks()
-        await runner.cleanup()
+    async with serving(receiver, access_log=False) as base:
+        try:
+            env.sim.webhook_url = f"{base}/hook"
+            env.sim.webhook_retry_delay = 0.01
+            ask = (await env.ask(ask_body([LILLE_HOUSE.contract_id]))).json()
+            signed = await env.call("POST", f"/c/{ask['id']}/sign", token=None)
+            assert signed.status == 200
+            consent = env.sim.asks[ask["id"]].consent_ids[LILLE_HOUSE.prm]
+            env.sim.order_delay = 0.05
+            order = (
+                await env.order(consent, {"type": "C68"}, {"type": "LOADCURVE"})
+            ).json()
+            for _ in range(50):
+                await asyncio.sleep(0.02)
+                if len(received) >= 4:
+                    break
+            await env.sim.drain_webhooks()
+        finally:
+            # Nothing new may go to the receiver while it closes: a delivery
+            # racing its shutdown kept the test waiting on the connection.
+            env.sim.webhook_url = None
+            await env.sim.drain_webhooks()
     tags = Counter(r["event"]["_tag"] for r in received)
     # The first delivery got a 500 and was retried.
     assert tags == {

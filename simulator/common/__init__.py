@@ -7,7 +7,7 @@
   latency;
 * :mod:`simulator.common.noise` — deterministic hash-based noise;
 * :func:`start` — serve an app on a host/port (port 0 allowed) and get its
-  base URL; :class:`Harness` — the log and fault middlewares;
+  base URL (:func:`serving` — the same for an ``async with`` block); :class:`Harness` — the log and fault middlewares;
 * :class:`SimulatorBase` — clock, fault knobs and the ``/_sim`` controls every
   simulator shares.
 """
@@ -25,6 +25,7 @@ from .server import (
     corrupt,
     is_control,
     json_bytes,
+    serving,
     start,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "noise",
     "parse_instant",
     "require_instant",
+    "serving",
     "start",
     "system_now",
 ]

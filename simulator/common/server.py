@@ -9,7 +9,8 @@ Requests under the control prefix (``/_sim``) bypass logging and faults.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from http import HTTPStatus
 import json
@@ -69,6 +70,22 @@ async def start(
     real_port = int(runner.addresses[0][1])
     url_host = f"[{host}]" if ":" in host else host
     return runner, f"http://{url_host}:{real_port}"
+
+
+@asynccontextmanager
+async def serving(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    access_log: bool = True,
+) -> AsyncIterator[str]:
+    """Serve ``app`` for the duration of the block; yield its base URL."""
+    runner, url = await start(app, host, port, access_log=access_log)
+    try:
+        yield url
+    finally:
+        await runner.cleanup()
 
 
 def bind_middleware(
