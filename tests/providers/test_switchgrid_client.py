@@ -43,6 +43,8 @@ from custom_components.gridmeter.providers.switchgrid import (
     SwitchgridClient,
     client as client_module,
     load_curve_readings,
+)
+from custom_components.gridmeter.providers.switchgrid.client import (
     serialize_order_request,
 )
 from simulator.common import start

@@ -1,6 +1,6 @@
 """Datadis (Spain): the joint data hub of the Spanish distribution companies."""
 
-from .client import DEFAULT_BASE_URL, DatadisClient, SupplyList, month_param
+from .client import DEFAULT_BASE_URL, DatadisClient, SupplyList
 from .parsing import DatadisBatch, DatadisSupply
 
 __all__ = [
@@ -9,5 +9,4 @@ __all__ = [
     "DatadisClient",
     "DatadisSupply",
     "SupplyList",
-    "month_param",
 ]

@@ -1,6 +1,6 @@
 """Enedis (France) through Switchgrid's "Enedis Raw Data API" (v2)."""
 
-from .client import DEFAULT_BASE_URL, SwitchgridClient, serialize_order_request
+from .client import DEFAULT_BASE_URL, SwitchgridClient
 from .models import (
     Ask,
     AskStatus,
@@ -14,17 +14,7 @@ from .models import (
     Signer,
     SwitchgridContract,
 )
-from .parsing import (
-    load_curve_readings,
-    parse_contract,
-    parse_daily_energy,
-    parse_daily_indexes,
-    parse_daily_max_power,
-    parse_iso_duration,
-    parse_load_curve,
-    parse_load_curve_csv,
-    parse_off_peak_text,
-)
+from .parsing import load_curve_readings
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -41,13 +31,4 @@ __all__ = [
     "SwitchgridClient",
     "SwitchgridContract",
     "load_curve_readings",
-    "parse_contract",
-    "parse_daily_energy",
-    "parse_daily_indexes",
-    "parse_daily_max_power",
-    "parse_iso_duration",
-    "parse_load_curve",
-    "parse_load_curve_csv",
-    "parse_off_peak_text",
-    "serialize_order_request",
 ]
