@@ -222,9 +222,9 @@ async def test_every_error_then_recovery(
 
 @pytest.mark.usefixtures("mock_setup_entry")
 async def test_unexpected_error_is_reported_not_raised(
-    hass: HomeAssistant, datadis: RunningSim
+    hass: HomeAssistant, datadis: RunningSim, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A bug or an unforeseen failure shows "unknown" and the form stays."""
+    """A bug or an unforeseen failure shows "unknown", is logged; the form stays."""
     flow_id = await start_datadis(hass)
     with patch(
         "custom_components.gridmeter.providers.datadis.DatadisClient.async_login",
@@ -232,6 +232,8 @@ async def test_unexpected_error_is_reported_not_raised(
     ):
         result = await hass.config_entries.flow.async_configure(flow_id, login(datadis))
     assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error: Datadis account check" in caplog.text
+    assert "RuntimeError: boom" in caplog.text
     result = await hass.config_entries.flow.async_configure(flow_id, login(datadis))
     assert result["type"] is FlowResultType.CREATE_ENTRY
 

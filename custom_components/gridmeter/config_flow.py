@@ -118,10 +118,10 @@ class GridMeterConfigFlow(DatadisFlow, SwitchgridFlow, DigiwattFlow, domain=DOMA
             else self._get_reconfigure_entry()
         )
         if entry.data[CONF_PROVIDER] == PROVIDER_SWITCHGRID:
-            return await self.async_switchgrid_token(step_id, user_input)
+            return await self.async_switchgrid_token(entry, step_id, user_input)
         if entry.data[CONF_PROVIDER] == PROVIDER_DIGIWATT:
-            return await self.async_digiwatt_credentials(step_id, user_input)
-        return await self.async_datadis_credentials(step_id, user_input)
+            return await self.async_digiwatt_credentials(entry, step_id, user_input)
+        return await self.async_datadis_credentials(entry, step_id, user_input)
 
 
 class GridMeterOptionsFlow(OptionsFlowWithReload):

@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 
-from .const import (
-    CONF_AUTHORIZED_NIF,
-    CONF_BASE_URL,
-    CONF_PROVIDER,
-    LOGGER,
-    PROVIDER_DATADIS,
-)
+from .const import CONF_AUTHORIZED_NIF, CONF_PROVIDER, PROVIDER_DATADIS
 from .flow_helpers import (
+    CREDENTIAL_ERRORS,
     PASSWORD,
     SECTION_ADVANCED,
     advanced_section,
+    async_credentials_step,
     base_url_from,
+    flow_error,
     mask,
     with_base_url,
 )
 from .providers.datadis import DEFAULT_BASE_URL
-from .providers.errors import (
-    AuthError,
-    NoMeterPoints,
-    NotAuthorized,
-    ProviderError,
-    RateLimited,
-)
+from .providers.errors import NoMeterPoints, NotAuthorized, ProviderError
 from .providers.identifiers import is_valid_nif, normalize_nif
 from .providers.ledger import QueryLedger
 from .storage import account_store
@@ -40,6 +31,12 @@ if TYPE_CHECKING:
     import probatio as vol
 else:
     import voluptuous as vol
+
+DATADIS_ERRORS: Final[Mapping[type[ProviderError], str]] = {
+    **CREDENTIAL_ERRORS,
+    NotAuthorized: "not_authorized",
+    NoMeterPoints: "no_supplies",
+}
 
 
 def datadis_unique_id(username: str, authorized_nif: str | None) -> str:
@@ -120,20 +117,8 @@ class DatadisFlow(ConfigFlow):
         try:
             await client.async_login()
             await client.async_get_supplies()
-        except AuthError:
-            return {"base": "invalid_auth"}
-        except NotAuthorized:
-            return {"base": "not_authorized"}
-        except NoMeterPoints:
-            return {"base": "no_supplies"}
-        except RateLimited:
-            return {"base": "rate_limited"}
-        except ProviderError as err:
-            LOGGER.debug("Datadis check failed: %s", type(err).__name__)
-            return {"base": "cannot_connect"}
-        except Exception:  # noqa: BLE001 - anything else must not crash the flow
-            LOGGER.exception("Unexpected error while checking the Datadis account")
-            return {"base": "unknown"}
+        except Exception as err:  # noqa: BLE001 - mapped (and logged) by flow_error
+            return {"base": flow_error(err, "Datadis account check", DATADIS_ERRORS)}
         finally:
             # Every query sent counts against the account: remember them.
             await store.async_save(
@@ -146,34 +131,23 @@ class DatadisFlow(ConfigFlow):
         return {}
 
     async def async_datadis_credentials(
-        self, step_id: str, user_input: dict[str, Any] | None
+        self, entry: ConfigEntry, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         """Ask for a new password (and, to reconfigure, the API address)."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else self._get_reconfigure_entry()
-        )
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = with_base_url(
-                {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]},
-                base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
-                DEFAULT_BASE_URL,
-            )
-            await self.async_set_unique_id(entry.unique_id)
-            errors = await self._async_check_datadis(data)
-            if not errors:
-                return self.async_update_reload_and_abort(entry, data=data)
 
-        fields: dict[vol.Marker, Any] = {vol.Required(CONF_PASSWORD): PASSWORD}
-        if step_id == "reconfigure":
-            fields[vol.Required(SECTION_ADVANCED)] = advanced_section(
-                entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL)
-            )
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=vol.Schema(fields),
-            errors=errors,
-            description_placeholders={"username": mask(entry.data[CONF_USERNAME])},
+        async def check(data: dict[str, Any]) -> dict[str, str]:
+            # The ledger of queries is kept per account (the unique ID).
+            await self.async_set_unique_id(entry.unique_id)
+            return await self._async_check_datadis(data)
+
+        return await async_credentials_step(
+            self,
+            entry,
+            step_id,
+            user_input,
+            fields={vol.Required(CONF_PASSWORD): PASSWORD},
+            changes=lambda answers: {CONF_PASSWORD: answers[CONF_PASSWORD]},
+            check=check,
+            default_base_url=DEFAULT_BASE_URL,
+            identifier=entry.data[CONF_USERNAME],
         )

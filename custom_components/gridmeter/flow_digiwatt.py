@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -24,7 +24,6 @@ from homeassistant.helpers.selector import (
 
 from .const import (
     CONF_ACCOUNT_NUMBER,
-    CONF_BASE_URL,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_COMPANY_CODE,
@@ -36,10 +35,13 @@ from .const import (
     PROVIDER_DIGIWATT,
 )
 from .flow_helpers import (
+    CREDENTIAL_ERRORS,
     PASSWORD,
     SECTION_ADVANCED,
     advanced_section,
+    async_credentials_step,
     base_url_from,
+    flow_error,
     mask,
     with_base_url,
 )
@@ -51,13 +53,7 @@ from .providers.digiwatt import (
     HouseType,
     UserExists,
 )
-from .providers.errors import (
-    AuthError,
-    NotAuthorized,
-    ProviderError,
-    RateLimited,
-    RequestRejected,
-)
+from .providers.errors import AuthError, NotAuthorized, ProviderError, RequestRejected
 from .providers.identifiers import is_valid_pod, normalize_pod
 from .sync.digiwatt import digiwatt_client, household_data
 
@@ -72,6 +68,16 @@ CONF_ADULTS: Final = "adults"
 CONF_CHILDREN: Final = "children"
 CONF_ELDERLIES: Final = "elderlies"
 CONF_APPLIANCES: Final = "appliances"
+
+CHECK_ERRORS: Final[Mapping[type[ProviderError], str]] = {
+    **CREDENTIAL_ERRORS,
+    NotAuthorized: "invalid_auth",
+}
+# Onboarding has no rate-limit message: a rate limit shows as cannot_connect.
+ONBOARDING_ERRORS: Final[Mapping[type[ProviderError], str]] = {
+    AuthError: "invalid_auth",
+    RequestRejected: "user_rejected",
+}
 
 
 def _count(minimum: int, maximum: int) -> NumberSelector:
@@ -169,16 +175,8 @@ async def async_onboard(
             # Registered before (this installation or another): just onboard.
             LOGGER.debug("The Digiwatt user exists already; onboarding it again")
         await client.async_onboard(data[CONF_ACCOUNT_NUMBER], household)
-    except AuthError:
-        return {"base": "invalid_auth"}
-    except RequestRejected:
-        return {"base": "user_rejected"}
-    except ProviderError as err:
-        LOGGER.debug("Digiwatt onboarding failed: %s", type(err).__name__)
-        return {"base": "cannot_connect"}
-    except Exception:  # noqa: BLE001 - anything else must not crash the flow
-        LOGGER.exception("Unexpected error while onboarding the Digiwatt household")
-        return {"base": "unknown"}
+    except Exception as err:  # noqa: BLE001 - mapped (and logged) by flow_error
+        return {"base": flow_error(err, "Digiwatt onboarding", ONBOARDING_ERRORS)}
     return {}
 
 
@@ -262,16 +260,8 @@ class DigiwattFlow(ConfigFlow):
             await client.async_authenticate(force=True)
             if read_account:
                 await client.async_get_realtime(data[CONF_ACCOUNT_NUMBER])
-        except (AuthError, NotAuthorized):
-            return {"base": "invalid_auth"}
-        except RateLimited:
-            return {"base": "rate_limited"}
-        except ProviderError as err:
-            LOGGER.debug("Digiwatt check failed: %s", type(err).__name__)
-            return {"base": "cannot_connect"}
-        except Exception:  # noqa: BLE001 - anything else must not crash the flow
-            LOGGER.exception("Unexpected error while checking Digiwatt credentials")
-            return {"base": "unknown"}
+        except Exception as err:  # noqa: BLE001 - mapped (and logged) by flow_error
+            return {"base": flow_error(err, "Digiwatt credentials check", CHECK_ERRORS)}
         return {}
 
     async def async_step_digiwatt_household(
@@ -324,39 +314,27 @@ class DigiwattFlow(ConfigFlow):
         )
 
     async def async_digiwatt_credentials(
-        self, step_id: str, user_input: dict[str, Any] | None
+        self, entry: ConfigEntry, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         """Ask for new client credentials (and, to reconfigure, the API address)."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else self._get_reconfigure_entry()
-        )
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = with_base_url(
-                {
-                    **entry.data,
-                    CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
-                    CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET],
-                },
-                base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
-                DEFAULT_BASE_URL,
-            )
-            errors = await self._async_check_digiwatt(data, read_account=True)
-            if not errors:
-                return self.async_update_reload_and_abort(entry, data=data)
-        fields: dict[vol.Marker, Any] = {
-            vol.Required(CONF_CLIENT_ID, default=entry.data[CONF_CLIENT_ID]): str,
-            vol.Required(CONF_CLIENT_SECRET): PASSWORD,
-        }
-        if step_id == "reconfigure":
-            fields[vol.Required(SECTION_ADVANCED)] = advanced_section(
-                entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL)
-            )
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=vol.Schema(fields),
-            errors=errors,
-            description_placeholders={"username": mask(entry.data[CONF_POD])},
+
+        async def check(data: dict[str, Any]) -> dict[str, str]:
+            return await self._async_check_digiwatt(data, read_account=True)
+
+        return await async_credentials_step(
+            self,
+            entry,
+            step_id,
+            user_input,
+            fields={
+                vol.Required(CONF_CLIENT_ID, default=entry.data[CONF_CLIENT_ID]): str,
+                vol.Required(CONF_CLIENT_SECRET): PASSWORD,
+            },
+            changes=lambda answers: {
+                CONF_CLIENT_ID: answers[CONF_CLIENT_ID].strip(),
+                CONF_CLIENT_SECRET: answers[CONF_CLIENT_SECRET],
+            },
+            check=check,
+            default_base_url=DEFAULT_BASE_URL,
+            identifier=entry.data[CONF_POD],
         )

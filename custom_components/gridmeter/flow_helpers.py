@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -12,7 +13,8 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .const import CONF_BASE_URL
+from .const import CONF_BASE_URL, LOGGER
+from .providers.errors import AuthError, ProviderError, RateLimited
 
 if TYPE_CHECKING:
     # Home Assistant validates schemas with probatio; it aliases voluptuous to
@@ -55,3 +57,68 @@ def with_base_url(
 def mask(identifier: str) -> str:
     """Show only the end of an identifier (titles are visible to everyone)."""
     return f"···{identifier[-4:]}"
+
+
+CREDENTIAL_ERRORS: Final[Mapping[type[ProviderError], str]] = {
+    AuthError: "invalid_auth",
+    RateLimited: "rate_limited",
+}
+
+
+def flow_error(
+    err: Exception, action: str, known: Mapping[type[ProviderError], str]
+) -> str:
+    """Return the form's base error for a failed check, and log what it hides.
+
+    `known` maps provider errors to their own message (first match wins); any
+    other provider error cannot connect, and anything else is unknown and
+    logged with its traceback.
+    """
+    for kind, key in known.items():
+        if isinstance(err, kind):
+            return key
+    if isinstance(err, ProviderError):
+        LOGGER.debug("%s failed: %s", action, type(err).__name__)
+        return "cannot_connect"
+    LOGGER.error("Unexpected error: %s", action, exc_info=err)
+    return "unknown"
+
+
+async def async_credentials_step(
+    flow: ConfigFlow,
+    entry: ConfigEntry,
+    step_id: str,
+    user_input: Mapping[str, Any] | None,
+    *,
+    fields: dict[vol.Marker, Any],
+    changes: Callable[[Mapping[str, Any]], dict[str, Any]],
+    check: Callable[[dict[str, Any]], Awaitable[dict[str, str]]],
+    default_base_url: str,
+    identifier: str,
+) -> ConfigFlowResult:
+    """Reauthenticate or reconfigure an entry: new credentials, checked first.
+
+    `fields` ask for the credentials, `changes` turns the answers into the
+    entry's new credential fields, and `check` proves them (form errors).
+    Reconfiguring also offers the API address under Advanced.
+    """
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        data = with_base_url(
+            {**entry.data, **changes(user_input)},
+            base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
+            default_base_url,
+        )
+        errors = await check(data)
+        if not errors:
+            return flow.async_update_reload_and_abort(entry, data=data)
+    if step_id == "reconfigure":
+        fields[vol.Required(SECTION_ADVANCED)] = advanced_section(
+            entry.data.get(CONF_BASE_URL, default_base_url)
+        )
+    return flow.async_show_form(
+        step_id=step_id,
+        data_schema=vol.Schema(fields),
+        errors=errors,
+        description_placeholders={"username": mask(identifier)},
+    )

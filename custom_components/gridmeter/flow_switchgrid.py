@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import webhook
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -29,7 +29,6 @@ from .const import (
     CONF_ADDRESS_LINES,
     CONF_API_TOKEN,
     CONF_ASK_ID,
-    CONF_BASE_URL,
     CONF_CONSENT_ID,
     CONF_HOLDER,
     CONF_INJECTION,
@@ -43,16 +42,19 @@ from .const import (
     PROVIDER_SWITCHGRID,
 )
 from .flow_helpers import (
+    CREDENTIAL_ERRORS,
     EMAIL,
     PASSWORD,
     SECTION_ADVANCED,
     TEL,
     advanced_section,
+    async_credentials_step,
     base_url_from,
+    flow_error,
     mask,
     with_base_url,
 )
-from .providers.errors import AuthError, ProviderError, RateLimited
+from .providers.errors import ProviderError
 from .providers.identifiers import is_valid_prm, normalize_prm
 from .providers.switchgrid import (
     DEFAULT_BASE_URL,
@@ -178,16 +180,10 @@ class SwitchgridFlow(ConfigFlow):
         """Any authenticated call tells whether the token is valid."""
         try:
             await switchgrid_client(self.hass, data).async_list_asks()
-        except AuthError:
-            return {"base": "invalid_auth"}
-        except RateLimited:
-            return {"base": "rate_limited"}
-        except ProviderError as err:
-            LOGGER.debug("Switchgrid check failed: %s", type(err).__name__)
-            return {"base": "cannot_connect"}
-        except Exception:  # noqa: BLE001 - anything else must not crash the flow
-            LOGGER.exception("Unexpected error while checking the Switchgrid token")
-            return {"base": "unknown"}
+        except Exception as err:  # noqa: BLE001 - mapped (and logged) by flow_error
+            return {
+                "base": flow_error(err, "Switchgrid token check", CREDENTIAL_ERRORS)
+            }
         return {}
 
     async def async_step_switchgrid_search(
@@ -460,34 +456,19 @@ class SwitchgridFlow(ConfigFlow):
         return self.async_abort(reason="cannot_connect")
 
     async def async_switchgrid_token(
-        self, step_id: str, user_input: dict[str, Any] | None
+        self, entry: ConfigEntry, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         """Ask for a new API token (reauth), or also the API address (reconfigure)."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else self._get_reconfigure_entry()
-        )
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = with_base_url(
-                {**entry.data, CONF_API_TOKEN: user_input[CONF_API_TOKEN].strip()},
-                base_url_from(user_input) or entry.data.get(CONF_BASE_URL),
-                DEFAULT_BASE_URL,
-            )
-            errors = await self._async_check_token(data)
-            if not errors:
-                return self.async_update_reload_and_abort(entry, data=data)
-        fields: dict[vol.Marker, Any] = {vol.Required(CONF_API_TOKEN): PASSWORD}
-        if step_id == "reconfigure":
-            fields[vol.Required(SECTION_ADVANCED)] = advanced_section(
-                entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL)
-            )
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=vol.Schema(fields),
-            errors=errors,
-            description_placeholders={"username": mask(entry.data[CONF_PRM])},
+        return await async_credentials_step(
+            self,
+            entry,
+            step_id,
+            user_input,
+            fields={vol.Required(CONF_API_TOKEN): PASSWORD},
+            changes=lambda answers: {CONF_API_TOKEN: answers[CONF_API_TOKEN].strip()},
+            check=self._async_check_token,
+            default_base_url=DEFAULT_BASE_URL,
+            identifier=entry.data[CONF_PRM],
         )
 
     def async_remove(self) -> None:
