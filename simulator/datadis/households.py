@@ -30,6 +30,7 @@ import math
 from zoneinfo import ZoneInfo
 
 from simulator.common import noise
+from simulator.common.weather import Climate, Vacations, day_temperature, on_vacation
 
 CHECK_TABLE = "TRWAGMYFPDXBNJZSQVHLCKE"
 """Check-letter table shared by the DNI/NIE and the CUPS algorithms."""
@@ -136,16 +137,6 @@ class ContractTerm:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Climate:
-    """Outdoor temperature model (°C): seasonal cosine + daily cycle + noise."""
-
-    mean: float
-    seasonal_amplitude: float
-    diurnal_amplitude: float
-    day_spread: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class LoadProfile:
     """Parameters of the household load model (powers in kW)."""
 
@@ -165,7 +156,7 @@ class LoadProfile:
     """Electric water heater, runs early morning and late evening."""
     pool_pump_kw: float = 0.0
     """Pool pump, 10–16 h from mid-May to September."""
-    vacations: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    vacations: Vacations = ()
     """Yearly absences as ((month, day), (month, day)) inclusive ranges."""
 
 
@@ -620,21 +611,6 @@ class LoadModel:
 
     # -- helpers ------------------------------------------------------------
 
-    def _on_vacation(self, day: date) -> bool:
-        key = (day.month, day.day)
-        return any(low <= key <= high for low, high in self.household.profile.vacations)
-
-    def _day_temperature(self, day: date) -> float:
-        climate = self.household.climate
-        doy = day.timetuple().tm_yday
-        seasonal = climate.seasonal_amplitude * math.cos(_TWO_PI * (doy - 200) / 365.25)
-        # Weather spells: a slow component shared by neighbouring days + daily noise.
-        spell = noise.triangular(self._salt, 11, day.toordinal() // 4)
-        daily = noise.triangular(self._salt, 12, day.toordinal())
-        return (
-            climate.mean + seasonal + climate.day_spread * (0.7 * spell + 0.5 * daily)
-        )
-
     def _clearness(self, solar: SolarPlant, day: date, doy: int) -> float:
         winter = 0.5 + 0.5 * math.cos(_TWO_PI * (doy - 15) / 365.25)
         sunny = solar.sunny_share - 0.2 * winter + 0.1
@@ -697,8 +673,8 @@ class LoadModel:
 
         doy = day.timetuple().tm_yday
         shape = WEEKEND_SHAPE if is_p3_day(day) else WEEKDAY_SHAPE
-        away = self._on_vacation(day)
-        temperature = self._day_temperature(day)
+        away = on_vacation(household.profile.vacations, day)
+        temperature = day_temperature(household.climate, self._salt, day)
         climate = household.climate
         winterness = max(0.0, math.cos(_TWO_PI * (doy - 355) / 365.25))
         pool_season = (5, 15) <= (day.month, day.day) <= (9, 30)

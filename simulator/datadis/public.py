@@ -19,13 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from simulator.common import noise
+from simulator.common.weather import Climate
 
 from .households import (
     HOUSEHOLDS,
     LIGHT_SHAPE,
     WEEKDAY_SHAPE,
     WEEKEND_SHAPE,
-    Climate,
     is_p3_day,
     local_day_bounds,
 )

@@ -29,6 +29,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from simulator.common import noise
+from simulator.common.weather import Climate, Vacations, day_temperature, on_vacation
 
 PARIS = ZoneInfo("Europe/Paris")
 _TWO_PI = 2.0 * math.pi
@@ -70,16 +71,6 @@ def in_windows(minute: int, windows: tuple[tuple[int, int], ...]) -> bool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Climate:
-    """Outdoor temperature model (°C): seasonal cosine + daily cycle + noise."""
-
-    mean: float
-    seasonal_amplitude: float
-    diurnal_amplitude: float
-    day_spread: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class LoadProfile:
     """Parameters of the load model (powers in W)."""
 
@@ -101,7 +92,7 @@ class LoadProfile:
     """Electric water heater, switched on at the start of the night HC window."""
     water_heater_hours: float = 0.0
     """Heating time in winter (summer needs about 60 % of it)."""
-    vacations: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    vacations: Vacations = ()
     """Yearly absences as ((month, day), (month, day)) inclusive ranges."""
 
 
@@ -548,20 +539,6 @@ class LoadModel:
 
     # -- helpers ------------------------------------------------------------
 
-    def _on_vacation(self, day: date) -> bool:
-        key = (day.month, day.day)
-        return any(low <= key <= high for low, high in self.household.profile.vacations)
-
-    def _day_temperature(self, day: date) -> float:
-        climate = self.household.climate
-        doy = day.timetuple().tm_yday
-        seasonal = climate.seasonal_amplitude * math.cos(_TWO_PI * (doy - 200) / 365.25)
-        spell = noise.triangular(self._salt, 11, day.toordinal() // 4)
-        daily = noise.triangular(self._salt, 12, day.toordinal())
-        return (
-            climate.mean + seasonal + climate.day_spread * (0.7 * spell + 0.5 * daily)
-        )
-
     def _clearness(self, solar: SolarPlant, day: date, doy: int) -> float:
         winter = 0.5 + 0.5 * math.cos(_TWO_PI * (doy - 15) / 365.25)
         sunny = solar.sunny_share - 0.25 * winter + 0.1
@@ -624,8 +601,8 @@ class LoadModel:
             shape = (0.0,) * 24 if day.weekday() == 6 else SHOP_OPEN
         else:
             shape = HOME_WEEKEND if weekend else HOME_WEEKDAY
-        away = self._on_vacation(day)
-        temperature = self._day_temperature(day)
+        away = on_vacation(household.profile.vacations, day)
+        temperature = day_temperature(household.climate, self._salt, day)
         climate = household.climate
         winterness = max(0.0, math.cos(_TWO_PI * (doy - 355) / 365.25))
         day_mood = 1.0 + 0.18 * noise.triangular(self._salt, 1, day.toordinal())
