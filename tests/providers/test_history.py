@@ -9,6 +9,7 @@ import pytest
 from custom_components.gridmeter.providers.errors import (
     AlreadyQueried,
     AuthError,
+    NotFound,
     ProviderUnavailable,
     RateLimited,
     RequestTimeout,
@@ -68,6 +69,16 @@ async def test_whole_window_in_one_request() -> None:
     assert report.requests == 1
     assert report.answered == WINDOW
     assert not report.failed
+
+
+async def test_other_errors_fail_the_run_unsplit() -> None:
+    """An error that smaller ranges cannot mend fails the run, asked once."""
+    provider = FakeProvider({WINDOW[3]}, error=NotFound)
+    report = await fetch_months(WINDOW, provider.fetch, provider.on_answer)
+    assert provider.asked == [(WINDOW[0], WINDOW[-1])]
+    assert report.failed == dict.fromkeys(WINDOW, "NotFound")
+    assert not report.answered
+    assert not report.deferred
 
 
 async def test_one_bad_month_loses_nothing_else() -> None:

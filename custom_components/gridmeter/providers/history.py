@@ -146,7 +146,7 @@ async def fetch_months[T](
             middle = len(run) // 2
             pending[:0] = [run[:middle], run[middle:]]
             continue
-        except ProviderError as err:  # pragma: no cover - every subclass is above
+        except ProviderError as err:  # not about the range (consent, not found)
             report.failed.update(dict.fromkeys(run, type(err).__name__))
             continue
         failures = 0
