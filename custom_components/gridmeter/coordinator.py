@@ -119,8 +119,8 @@ class GridMeterCoordinator(DataUpdateCoordinator[GridMeterData]):
         except ProviderError as err:
             if not initial:
                 # Providers whose data slips away (Digiwatt's six hours) retry
-                # sooner than the default.
-                self._schedule(now + getattr(self.sync, "retry_delay", RETRY_DELAY))
+                # sooner than the others.
+                self._schedule(now + self.sync.retry_delay)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="communication_error",

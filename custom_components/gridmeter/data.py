@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -115,6 +115,8 @@ class ProviderSync(Protocol):
     """What a provider's sync offers the coordinator."""
 
     provider: str
+    retry_delay: timedelta
+    """How long after a failed run to try again (sooner where data slips away)."""
 
     async def async_load(self) -> None:
         """Read what is stored; no network."""

@@ -2,18 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta
 import hashlib
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
 
-from ..const import DEFAULT_REFRESH_TIME, REFRESH_JITTER, STALE_DATA_AFTER
+from ..const import DEFAULT_REFRESH_TIME, REFRESH_JITTER, RETRY_DELAY, STALE_DATA_AFTER
 from ..data import ConnectionStatus, EnergyTotals
 from ..providers.history import add_months
-from ..providers.models import EnergyKind, MeterPoint
+from ..providers.models import EnergyKind, MeterPoint, PowerPeak
 from ..statistics import get_writer, series_key, statistic_id
+from ..storage import SAVE_DELAY
+
+
+class StoredSync:
+    """A sync whose state lives in its account's store.
+
+    Subclasses set `_store` and describe their state in `_document`.
+    """
+
+    retry_delay: timedelta = RETRY_DELAY
+    """How long after a failed run the coordinator tries again."""
+    _store: Store[dict[str, Any]]
+
+    def _document(self) -> dict[str, Any]:
+        """Snapshot the state in fresh containers (serialised in another thread)."""
+        raise NotImplementedError
+
+    def _save(self) -> None:
+        snapshot = self._document()
+        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
+
+    async def async_shutdown(self) -> None:
+        """Write the state now (the entry is unloading)."""
+        await self._store.async_save(self._document())
+
+
+def iso(value: datetime | None) -> str | None:
+    """Return an instant as stored (ISO 8601), None as None."""
+    return value.isoformat() if value else None
+
+
+def instant(value: Any) -> datetime | None:
+    """Read a stored instant; None when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def install_jitter(seed: str) -> timedelta:
@@ -134,3 +175,23 @@ def meter_status(latest: datetime | None, now: datetime) -> ConnectionStatus:
     if now - latest > STALE_DATA_AFTER:
         return ConnectionStatus.DISCONNECTED
     return ConnectionStatus.CONNECTED
+
+
+class PeakSummary(NamedTuple):
+    """What the sensors and the power advice show of a meter's peaks."""
+
+    last: PowerPeak | None
+    year: PowerPeak | None
+    """Highest peak of the last 12 months."""
+    months: int
+    """How many of the last 12 months have peak data."""
+
+
+def peak_summary(peaks: Collection[PowerPeak], now: datetime) -> PeakSummary:
+    """Return the newest peak, the year's highest and its months with data."""
+    recent = [p for p in peaks if p.at >= now - timedelta(days=365)]
+    return PeakSummary(
+        last=max(peaks, key=lambda p: p.at) if peaks else None,
+        year=max(recent, key=lambda p: p.kw) if recent else None,
+        months=len({(p.at.year, p.at.month) for p in recent}),
+    )

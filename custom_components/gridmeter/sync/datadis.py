@@ -54,9 +54,16 @@ from ..providers.models import (
     PowerPeak,
 )
 from ..statistics import async_import_energy, async_import_peaks
-from ..storage import SAVE_DELAY, from_json, to_json
+from ..storage import from_json, to_json
 from ..tariffs import TariffCalendar, spain_20td_for
-from .common import DailyTimetable, async_energy_totals, meter_status
+from .common import (
+    DailyTimetable,
+    StoredSync,
+    async_energy_totals,
+    iso,
+    meter_status,
+    peak_summary,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -147,7 +154,7 @@ class RunCounters:
     failed_months: dict[str, list[str]] = field(default_factory=dict)
 
 
-class DatadisSync:
+class DatadisSync(StoredSync):
     """Keeps one Datadis account's supplies, statistics and sensors current."""
 
     provider = PROVIDER_DATADIS
@@ -239,18 +246,8 @@ class DatadisSync:
             "area": {m: to_json(a) for m, a in self.area.items()},
             "area_day": dict(self.area_day),
             "no_supplies": self.no_supplies,
-            "last_success": self.last_success.isoformat()
-            if self.last_success
-            else None,
+            "last_success": iso(self.last_success),
         }
-
-    def _save(self) -> None:
-        snapshot = self._document()
-        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
-
-    async def async_shutdown(self) -> None:
-        """Write the state now (the entry is unloading)."""
-        await self._store.async_save(self._document())
 
     # -- timetable --------------------------------------------------------------
 
@@ -627,18 +624,16 @@ class DatadisSync:
         for supply in self.included():
             kinds = self.kinds.get(supply.meter_id, {EnergyKind.CONSUMPTION})
             energy, latest = await async_energy_totals(self.hass, supply, kinds, now)
-            peaks = list(self.peaks.get(supply.meter_id, {}).values())
-            year_ago = now - timedelta(days=365)
-            recent = [p for p in peaks if p.at >= year_ago]
+            peaks = peak_summary(self.peaks.get(supply.meter_id, {}).values(), now)
             meters[supply.meter_id] = MeterData(
                 point=supply,
                 contract=self.contracts.get(supply.meter_id),
                 kinds=frozenset(kinds),
                 energy=energy,
                 latest_data=latest,
-                last_peak=max(peaks, key=lambda p: p.at) if peaks else None,
-                year_peak=max(recent, key=lambda p: p.kw) if recent else None,
-                peak_months=len({(p.at.year, p.at.month) for p in recent}),
+                last_peak=peaks.last,
+                year_peak=peaks.year,
+                peak_months=peaks.months,
                 area_average=self._recent_area(supply, now),
                 calendar=self.calendar(supply),
                 status=meter_status(latest, now),
@@ -670,9 +665,7 @@ class DatadisSync:
             "kinds": {
                 m: sorted(k.value for k in kinds) for m, kinds in self.kinds.items()
             },
-            "last_success": self.last_success.isoformat()
-            if self.last_success
-            else None,
+            "last_success": iso(self.last_success),
             "last_run": to_json(self.last_run),
             "ledger": {
                 "queries_last_24h": self.client.ledger.sent_since(

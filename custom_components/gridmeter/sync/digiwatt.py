@@ -62,9 +62,9 @@ from ..providers.models import (
     ReadingBatch,
 )
 from ..statistics import async_import_energy
-from ..storage import SAVE_DELAY, from_json, to_json
+from ..storage import from_json, to_json
 from ..tariffs import ItalyF123
-from .common import async_energy_totals, meter_status
+from .common import StoredSync, async_energy_totals, instant, iso, meter_status
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class DigiwattGreenness:
         return "Digiwatt greenness"
 
 
-class DigiwattSync:
+class DigiwattSync(StoredSync):
     """Keeps one Digiwatt household's statistics and sensors current."""
 
     provider = PROVIDER_DIGIWATT
@@ -178,29 +178,21 @@ class DigiwattSync:
         data = await self._store.async_load() or {}
         if raw := data.get("insights"):
             self.insights = from_json(Insights, raw)
-        self.insights_at = _instant(data.get("insights_at"))
+        self.insights_at = instant(data.get("insights_at"))
         self.insights_for = data.get("insights_for")
         self.windows = tuple(
             from_json(GreenWindow, raw) for raw in data.get("windows", [])
         )
-        self.last_success = _instant(data.get("last_success"))
+        self.last_success = instant(data.get("last_success"))
 
     def _document(self) -> dict[str, Any]:
         return {
             "insights": to_json(self.insights) if self.insights else None,
-            "insights_at": _iso(self.insights_at),
+            "insights_at": iso(self.insights_at),
             "insights_for": self.insights_for,
             "windows": [to_json(window) for window in self.windows],
-            "last_success": _iso(self.last_success),
+            "last_success": iso(self.last_success),
         }
-
-    def _save(self) -> None:
-        snapshot = self._document()
-        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
-
-    async def async_shutdown(self) -> None:
-        """Write the state now (the entry is unloading)."""
-        await self._store.async_save(self._document())
 
     # -- timetable --------------------------------------------------------------
 
@@ -374,9 +366,9 @@ class DigiwattSync:
         return {
             "point": to_json(self.point),
             "insights": to_json(self.insights) if self.insights else None,
-            "insights_at": _iso(self.insights_at),
+            "insights_at": iso(self.insights_at),
             "windows": [to_json(window) for window in self.windows],
-            "last_success": _iso(self.last_success),
+            "last_success": iso(self.last_success),
             "rows_written_last_run": self.rows_written,
         }
 
@@ -485,19 +477,6 @@ def _insights(period: Period, parts: Mapping[str, Any]) -> Insights:
             for band in ("f1", "f2", "f3")
         }
     return Insights(period=period.value, **values)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 async def async_delete_user(hass: HomeAssistant, entry: GridMeterConfigEntry) -> bool:

@@ -67,9 +67,17 @@ from ..providers.switchgrid import (
     load_curve_readings,
 )
 from ..statistics import async_import_energy, async_import_peaks
-from ..storage import SAVE_DELAY, from_json, to_json
+from ..storage import from_json, to_json
 from ..tariffs import FranceHPHC, TariffCalendar, parse_off_peak_hours
-from .common import DailyTimetable, async_energy_totals, meter_status
+from .common import (
+    DailyTimetable,
+    StoredSync,
+    async_energy_totals,
+    instant,
+    iso,
+    meter_status,
+    peak_summary,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -148,7 +156,7 @@ class RunCounters:
     skipped_points: int = 0
 
 
-class SwitchgridSync:
+class SwitchgridSync(StoredSync):
     """Keeps one PRM's statistics and sensors current through Switchgrid."""
 
     provider = PROVIDER_SWITCHGRID
@@ -196,18 +204,18 @@ class SwitchgridSync:
         if raw := data.get("contract"):
             # Everything C68 said (tariff option, raw off-peak text) survives.
             self.contract = from_json(SwitchgridContract, raw)
-        self.contract_at = _instant(data.get("contract_at"))
+        self.contract_at = instant(data.get("contract_at"))
         self.peaks = {
             key: from_json(PowerPeak, raw) for key, raw in data.get("peaks", {}).items()
         }
         self.kinds = {EnergyKind(kind) for kind in data.get("kinds", ["consumption"])}
         self.orders = dict(data.get("orders", {}))
         self.history_for = data.get("history_for")
-        self.activation_requested = _instant(data.get("activation_requested"))
+        self.activation_requested = instant(data.get("activation_requested"))
         self.last_order_day = data.get("last_order_day")
         self.last_curve = data.get("last_curve")
-        self.consent_expires = _instant(data.get("consent_expires"))
-        self.last_success = _instant(data.get("last_success"))
+        self.consent_expires = instant(data.get("consent_expires"))
+        self.last_success = instant(data.get("last_success"))
         # Order answers do not echo a request's direction: keep what was sent.
         self.client.restore_request_directions(data.get("directions"))
 
@@ -215,26 +223,18 @@ class SwitchgridSync:
         """Snapshot the state in fresh containers (serialised in another thread)."""
         return {
             "contract": to_json(self.contract) if self.contract else None,
-            "contract_at": _iso(self.contract_at),
+            "contract_at": iso(self.contract_at),
             "peaks": {key: to_json(peak) for key, peak in self.peaks.items()},
             "kinds": sorted(kind.value for kind in self.kinds),
             "orders": {oid: dict(order) for oid, order in self.orders.items()},
             "history_for": self.history_for,
-            "activation_requested": _iso(self.activation_requested),
+            "activation_requested": iso(self.activation_requested),
             "last_order_day": self.last_order_day,
             "last_curve": self.last_curve,
-            "consent_expires": _iso(self.consent_expires),
-            "last_success": _iso(self.last_success),
+            "consent_expires": iso(self.consent_expires),
+            "last_success": iso(self.last_success),
             "directions": self.client.request_directions,
         }
-
-    def _save(self) -> None:
-        snapshot = self._document()
-        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
-
-    async def async_shutdown(self) -> None:
-        """Write the state now (the entry is unloading)."""
-        await self._store.async_save(self._document())
 
     # -- timetable --------------------------------------------------------------
 
@@ -457,7 +457,7 @@ class SwitchgridSync:
             # Switchgrid asked Enedis for the activation and retries by itself.
             record["waiting"] = True
             self.activation_requested = self.activation_requested or now
-        placed = _instant(record.get("at")) or now
+        placed = instant(record.get("at")) or now
         if now - placed > (
             ACTIVATION_GIVE_UP if record.get("waiting") else ORDER_GIVE_UP
         ):
@@ -553,8 +553,7 @@ class SwitchgridSync:
         energy, latest = await async_energy_totals(
             self.hass, self.point, self.kinds, now
         )
-        peaks = list(self.peaks.values())
-        recent = [p for p in peaks if p.at >= now - timedelta(days=365)]
+        peaks = peak_summary(self.peaks.values(), now)
         status = meter_status(latest, now)
         if latest is None and self.activation_requested is not None:
             status = ConnectionStatus.WAITING_FOR_DATA
@@ -564,9 +563,9 @@ class SwitchgridSync:
             kinds=frozenset(self.kinds),
             energy=energy,
             latest_data=latest,
-            last_peak=max(peaks, key=lambda p: p.at) if peaks else None,
-            year_peak=max(recent, key=lambda p: p.kw) if recent else None,
-            peak_months=len({(p.at.year, p.at.month) for p in recent}),
+            last_peak=peaks.last,
+            year_peak=peaks.year,
+            peak_months=peaks.months,
             status=status,
             calendar=self.calendar(),
             consent_expires=self.consent_expires,
@@ -584,11 +583,11 @@ class SwitchgridSync:
             "contract": to_json(self.contract) if self.contract else None,
             "open_orders": len(self.orders),
             "history_for": self.history_for,
-            "activation_requested": _iso(self.activation_requested),
+            "activation_requested": iso(self.activation_requested),
             "last_order_day": self.last_order_day,
             "last_curve": self.last_curve,
-            "consent_expires": _iso(self.consent_expires),
-            "last_success": _iso(self.last_success),
+            "consent_expires": iso(self.consent_expires),
+            "last_success": iso(self.last_success),
             "last_run": to_json(self.last_run),
         }
 
@@ -614,19 +613,6 @@ def _waits_for_activation(order: Order) -> bool:
         r.type == LOADCURVE and not r.done and r.load_curve_not_activated
         for r in order.requests
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def external_webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
