@@ -76,17 +76,8 @@ def set_clock(base_url: str, now: datetime) -> None:
     _call(f"{base_url}/_sim/clock", {"now": now.isoformat()})
 
 
-def request_count(base_url: str) -> int:
-    """How many requests the simulator has answered (control calls excluded)."""
-    answer = _call(f"{base_url}/_sim/requests")
-    requests = answer["requests"] if isinstance(answer, dict) else answer
-    assert isinstance(requests, list)
-    return len(requests)
-
-
 def requests(base_url: str) -> list[dict[str, object]]:
-    """Every logged request."""
+    """Every logged request (``GET /_sim/requests`` answers a list)."""
     answer = _call(f"{base_url}/_sim/requests")
-    result = answer["requests"] if isinstance(answer, dict) else answer
-    assert isinstance(result, list)
-    return result
+    assert isinstance(answer, list)
+    return answer

@@ -334,15 +334,6 @@ class DatadisData:
             rows.extend(day_rows)
         return rows
 
-    def has_stray_row(self, household: Household, day: date) -> bool:
-        """Whether a complete ``day`` of an i-DE supply carries the stray row."""
-        if not household.stray_midnight_rows:
-            return False
-        u1, _, _, _ = noise.quads(
-            noise.hash64("stray", household.cups), day.toordinal()
-        )
-        return u1 < 0.15
-
     # -- max power ----------------------------------------------------------
 
     def _month_peaks(
