@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
-from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.gridmeter.providers.datadis import DatadisClient, DatadisSupply
@@ -172,23 +171,6 @@ async def test_identical_query_is_answered_from_the_ledger(
     assert datadis.sim.count("get-consumption-data-v2") == 1
     assert datadis.sim.count("login") == 1
     assert restarted.requests_sent == 0
-
-
-async def test_yesterdays_answer_is_not_reused_as_new_data(
-    datadis: RunningSim, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
-) -> None:
-    """The next daily run comes back a moment before 24 hours are over: the
-    old answer is not served as today's; the caller is told when to ask.
-    """
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
-    await client.async_get_consumption(flat, date(2026, 11, 1), date(2026, 11, 1))
-    freezer.tick(timedelta(hours=23, minutes=59))
-    with pytest.raises(AlreadyQueried) as raised:
-        await client.async_get_consumption(flat, date(2026, 11, 1), date(2026, 11, 1))
-    assert raised.value.failed is False
-    assert 0 < (raised.value.retry_after or 0) <= 61
-    assert datadis.sim.count("get-consumption-data-v2") == 1
 
 
 async def test_429_is_never_retried(

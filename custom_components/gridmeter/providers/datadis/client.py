@@ -77,10 +77,6 @@ GUARDED_TTL: Final[Mapping[str, timedelta]] = {
     CONTRACT: timedelta(days=7),
 }
 
-# A ruled answer is reused within this time (a restart re-running the same
-# sync); an older one belongs to a previous daily run and is not new data.
-REUSE_WITHIN: Final = timedelta(hours=6)
-
 # Datadis takes from seconds to 2.5 minutes to answer.
 DEFAULT_TIMEOUT: Final = 180.0
 LOGIN_TIMEOUT: Final = 60.0
@@ -365,20 +361,6 @@ class DatadisClient:
         key = self.query_key(endpoint, params)
         ttl = GUARDED_TTL.get(endpoint, DAY)
         if (entry := self.ledger.lookup(key)) is not None:
-            now = self._clock()
-            if (
-                entry.outcome is Outcome.OK
-                and endpoint in RULED
-                and now - entry.sent_at > REUSE_WITHIN
-            ):
-                # Yesterday's answer, a moment before its 24 hours are over
-                # (the daily run comes back at the same time): it was written
-                # then; ask afresh once the rule allows instead of reusing it.
-                raise AlreadyQueried(
-                    f"{endpoint} was answered less than 24 hours ago",
-                    retry_after=(entry.expires_at - now).total_seconds(),
-                    failed=False,
-                )
             if entry.outcome is Outcome.OK:
                 answer = entry.answer
                 if endpoint == CONSUMPTION and isinstance(answer, dict):
