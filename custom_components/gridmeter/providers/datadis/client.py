@@ -282,6 +282,8 @@ class DatadisClient:
                 "startDate": month_param(first_month),
                 "endDate": month_param(last_month),
                 "measurementType": "0",
+                # Required; taken from get-supplies. A supply listed without
+                # one is a home in practice ("most homes are 5", reference).
                 "pointType": str(supply.point_type or 5),
             },
         )
