@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import webhook
@@ -93,6 +94,7 @@ WAITING: Final = frozenset(
         AskStatus.PREPARING_CONSENT_COLLECTION,
     }
 )
+SIGNING: Final = WAITING | {AskStatus.PENDING_USER_ACTION}
 
 
 async def async_poll_ask(
@@ -112,6 +114,63 @@ async def async_poll_ask(
                 return ask
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, POLL_MAX)
+
+
+def checked_ask(task: asyncio.Task[Ask]) -> Ask | str:
+    """Read the finished address check: the Ask to sign (or signed), else why not.
+
+    The string is the abort reason, the same in the config and repair flows.
+    """
+    try:
+        ask = task.result()
+    except TimeoutError:
+        return "address_check_timeout"
+    except ProviderError as err:
+        LOGGER.debug("Switchgrid address check failed: %s", type(err).__name__)
+        return "cannot_connect"
+    if ask.status is AskStatus.ACCEPTED:
+        return ask
+    if ask.status is AskStatus.PENDING_USER_ACTION:
+        return ask if ask.user_url else "ask_no_signing_url"
+    if ask.status is AskStatus.ADDRESS_CHECK_FAILED:
+        return "address_check_failed"
+    return "ask_unexpected_status"
+
+
+def signed_ask(task: asyncio.Task[Ask]) -> Ask | str:
+    """Read the finished wait for the signature: the signed Ask, else why not."""
+    try:
+        ask = task.result()
+    except (ProviderError, TimeoutError):
+        return "consent_not_signed"
+    return ask if ask.status is AskStatus.ACCEPTED else "consent_not_signed"
+
+
+@callback
+def async_end_consent_waits(
+    hass: HomeAssistant,
+    tasks: tuple[asyncio.Task[Ask] | None, ...],
+    unused_ask: tuple[SwitchgridClient, str] | None,
+) -> None:
+    """Stop a closing flow's polls; withdraw the Ask it made that no entry uses."""
+    for task in tasks:
+        if task is not None and not task.done():
+            task.cancel()
+    if unused_ask is not None:
+        hass.async_create_background_task(
+            _async_withdraw_ask(*unused_ask),
+            f"{DOMAIN} withdraw unused Switchgrid Ask",
+        )
+
+
+async def _async_withdraw_ask(client: SwitchgridClient, ask_id: str) -> None:
+    try:
+        await client.async_delete_ask(ask_id)
+    except ProviderError as err:
+        LOGGER.warning(
+            "An unsigned Switchgrid consent request could not be withdrawn: %s",
+            type(err).__name__,
+        )
 
 
 def external_webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
@@ -142,6 +201,7 @@ class SwitchgridFlow(ConfigFlow):
     _sg_unused_ask: str | None = None
     """An Ask this flow created and no entry uses yet: deleted if the flow ends
     without one (not signed, refused, closed), so no consent request lingers."""
+    _sg_abort_reason: str = "cannot_connect"
 
     def _sg_client(self) -> SwitchgridClient:
         return switchgrid_client(self.hass, self._sg_data)
@@ -289,13 +349,7 @@ class SwitchgridFlow(ConfigFlow):
                 else:
                     self._sg_unused_ask = self._sg_ask.id
                     self._sg_data[CONF_INJECTION] = bool(user_input.get(CONF_INJECTION))
-                    self._sg_data[CONF_SIGNER] = {
-                        CONF_FIRST_NAME: signer.first_name,
-                        CONF_LAST_NAME: signer.last_name,
-                        CONF_EMAIL: signer.email,
-                        CONF_PHONE: signer.phone,
-                        CONF_GENRE: signer.genre,
-                    }
+                    self._sg_data[CONF_SIGNER] = asdict(signer)
                     return await self.async_step_switchgrid_check()
         schema = vol.Schema(
             {
@@ -341,29 +395,20 @@ class SwitchgridFlow(ConfigFlow):
                 progress_action="address_check",
                 progress_task=self._sg_check_task,
             )
-        try:
-            self._sg_ask = self._sg_check_task.result()
-        except TimeoutError:
-            return self._async_end_progress("address_check_timeout")
-        except ProviderError:
-            return self.async_show_progress_done(next_step_id="switchgrid_unreachable")
-        status = self._sg_ask.status
-        if status is AskStatus.PENDING_USER_ACTION and self._sg_ask.user_url:
-            return self.async_show_progress_done(next_step_id="switchgrid_consent")
-        if status is AskStatus.ACCEPTED:
-            return self.async_show_progress_done(next_step_id="switchgrid_finish")
-        if status is AskStatus.ADDRESS_CHECK_FAILED:
-            return self._async_end_progress("address_check_failed")
-        if status is AskStatus.PENDING_USER_ACTION:
-            return self._async_end_progress("ask_no_signing_url")
-        return self._async_end_progress("ask_unexpected_status")
+        result = checked_ask(self._sg_check_task)
+        if isinstance(result, str):
+            return self._async_end_progress(result)
+        self._sg_ask = result
+        return self.async_show_progress_done(
+            next_step_id="switchgrid_finish"
+            if result.status is AskStatus.ACCEPTED
+            else "switchgrid_consent"
+        )
 
     def _async_end_progress(self, reason: str) -> ConfigFlowResult:
         """Leave the progress step for an abort with its own message."""
         self._sg_abort_reason = reason
         return self.async_show_progress_done(next_step_id="switchgrid_abort")
-
-    _sg_abort_reason: str = "cannot_connect"
 
     async def async_step_switchgrid_abort(
         self, user_input: dict[str, Any] | None = None
@@ -379,32 +424,25 @@ class SwitchgridFlow(ConfigFlow):
             # Not eager, and resumed from a done-callback: the step must have
             # returned, and the task be done, before the flow moves on.
             self._sg_consent_task = self.hass.async_create_task(
-                self._async_wait_signed(), eager_start=False
+                async_poll_ask(
+                    self._sg_client(),
+                    self._sg_ask.id,
+                    until=SIGNING,
+                    timeout=CONSENT_TIMEOUT,
+                ),
+                eager_start=False,
             )
             self._sg_consent_task.add_done_callback(self._async_resume)
-            return self.async_external_step(
-                step_id="switchgrid_consent", url=self._sg_ask.user_url or ""
-            )
         if not self._sg_consent_task.done():
             return self.async_external_step(
                 step_id="switchgrid_consent", url=self._sg_ask.user_url or ""
             )
-        try:
-            self._sg_ask = self._sg_consent_task.result()
-        except (ProviderError, TimeoutError):
-            return self.async_external_step_done(next_step_id="switchgrid_not_signed")
-        if self._sg_ask.status is AskStatus.ACCEPTED:
-            return self.async_external_step_done(next_step_id="switchgrid_finish")
-        return self.async_external_step_done(next_step_id="switchgrid_not_signed")
-
-    async def _async_wait_signed(self) -> Ask:
-        """Poll the Ask until it is signed (or fails)."""
-        return await async_poll_ask(
-            self._sg_client(),
-            self._sg_ask.id,
-            until=frozenset({AskStatus.PENDING_USER_ACTION, *WAITING}),
-            timeout=CONSENT_TIMEOUT,
-        )
+        result = signed_ask(self._sg_consent_task)
+        if isinstance(result, str):
+            self._sg_abort_reason = result
+            return self.async_external_step_done(next_step_id="switchgrid_abort")
+        self._sg_ask = result
+        return self.async_external_step_done(next_step_id="switchgrid_finish")
 
     @callback
     def _async_resume(self, _task: asyncio.Future[Ask]) -> None:
@@ -443,18 +481,6 @@ class SwitchgridFlow(ConfigFlow):
         }
         return self.async_create_entry(title=f"Enedis {mask(match.prm)}", data=data)
 
-    async def async_step_switchgrid_not_signed(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Abort: the consent was not signed in time."""
-        return self.async_abort(reason="consent_not_signed")
-
-    async def async_step_switchgrid_unreachable(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Switchgrid stopped answering during the checks."""
-        return self.async_abort(reason="cannot_connect")
-
     async def async_switchgrid_token(
         self, entry: ConfigEntry, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -473,22 +499,10 @@ class SwitchgridFlow(ConfigFlow):
 
     def async_remove(self) -> None:
         """Stop polling, and withdraw an Ask no entry uses, when the flow ends."""
-        for task in (self._sg_check_task, self._sg_consent_task):
-            if task is not None and not task.done():
-                task.cancel()
-        if self._sg_unused_ask is not None:
-            self.hass.async_create_background_task(
-                self._async_delete_ask(self._sg_unused_ask),
-                f"{DOMAIN} withdraw unused Switchgrid Ask",
-            )
-            self._sg_unused_ask = None
+        async_end_consent_waits(
+            self.hass,
+            (self._sg_check_task, self._sg_consent_task),
+            (self._sg_client(), self._sg_unused_ask) if self._sg_unused_ask else None,
+        )
+        self._sg_unused_ask = None
         super().async_remove()
-
-    async def _async_delete_ask(self, ask_id: str) -> None:
-        try:
-            await self._sg_client().async_delete_ask(ask_id)
-        except ProviderError as err:
-            LOGGER.warning(
-                "An unsigned Switchgrid consent request could not be withdrawn: %s",
-                type(err).__name__,
-            )

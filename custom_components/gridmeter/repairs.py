@@ -21,23 +21,17 @@ from homeassistant.components.repairs import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import UnknownFlow
 
-from .const import (
-    CONF_ASK_ID,
-    CONF_CONSENT_ID,
-    CONF_INJECTION,
-    CONF_PRM,
-    CONF_SIGNER,
-    DOMAIN,
-    LOGGER,
-)
+from .const import CONF_ASK_ID, CONF_CONSENT_ID, CONF_INJECTION, CONF_PRM, CONF_SIGNER
 from .coordinator import GridMeterConfigEntry
 from .flow_switchgrid import (
     ADDRESS_CHECK_TIMEOUT,
     CONSENT_TIMEOUT,
-    WAITING,
+    SIGNING,
+    async_end_consent_waits,
     async_poll_ask,
+    checked_ask,
+    signed_ask,
 )
-from .providers.errors import ProviderError
 from .providers.switchgrid import Ask, AskStatus, Signer
 from .sync.switchgrid import switchgrid_client
 
@@ -76,36 +70,20 @@ class ConsentRepairFlow(RepairsFlow):
                 progress_action="address_check",
                 progress_task=self._check_task,
             )
-        try:
-            self._ask = self._check_task.result()
-        except TimeoutError:
-            return self._async_end_progress("address_check_timeout")
-        except ProviderError:
-            return self._async_end_progress("cannot_connect")
-        status = self._ask.status
-        if status is AskStatus.PENDING_USER_ACTION and self._ask.user_url:
-            return self.async_show_progress_done(next_step_id="sign")
-        if status is AskStatus.ACCEPTED:
-            return self.async_show_progress_done(next_step_id="finish")
-        if status is AskStatus.ADDRESS_CHECK_FAILED:
-            return self._async_end_progress("address_check_failed")
-        if status is AskStatus.PENDING_USER_ACTION:
-            return self._async_end_progress("ask_no_signing_url")
-        return self._async_end_progress("ask_unexpected_status")
+        result = checked_ask(self._check_task)
+        if isinstance(result, str):
+            return self._async_end_progress(result)
+        self._ask = result
+        return self.async_show_progress_done(
+            next_step_id="finish" if result.status is AskStatus.ACCEPTED else "sign"
+        )
 
     async def _async_create_and_check(self) -> Ask:
         entry = self._entry
         client = switchgrid_client(self.hass, entry.data)
-        signer = entry.data[CONF_SIGNER]
         ask = await client.async_create_ask(
             [entry.data["contract_id"]],
-            Signer(
-                first_name=signer["first_name"],
-                last_name=signer["last_name"],
-                email=signer["email"],
-                phone=signer["phone"],
-                genre=signer["genre"],
-            ),
+            Signer(**entry.data[CONF_SIGNER]),
             injection=bool(entry.data.get(CONF_INJECTION)),
         )
         self._unused_ask = ask.id
@@ -139,21 +117,18 @@ class ConsentRepairFlow(RepairsFlow):
             return self.async_external_step(
                 step_id="sign", url=url, description_placeholders=placeholders
             )
-        try:
-            self._ask = self._sign_task.result()
-        except (ProviderError, TimeoutError):
-            self._reason = "consent_not_signed"
+        result = signed_ask(self._sign_task)
+        if isinstance(result, str):
+            self._reason = result
             return self.async_external_step_done(next_step_id="failed")
-        if self._ask.status is AskStatus.ACCEPTED:
-            return self.async_external_step_done(next_step_id="finish")
-        self._reason = "consent_not_signed"
-        return self.async_external_step_done(next_step_id="failed")
+        self._ask = result
+        return self.async_external_step_done(next_step_id="finish")
 
     async def _async_wait_signed(self, ask_id: str) -> Ask:
         return await async_poll_ask(
             switchgrid_client(self.hass, self._entry.data),
             ask_id,
-            until=frozenset({AskStatus.PENDING_USER_ACTION, *WAITING}),
+            until=SIGNING,
             timeout=CONSENT_TIMEOUT,
         )
 
@@ -191,26 +166,13 @@ class ConsentRepairFlow(RepairsFlow):
     @callback
     def async_remove(self) -> None:
         """Stop polling, and withdraw a new Ask no entry uses, when the flow ends."""
-        for task in (self._check_task, self._sign_task):
-            if task is not None and not task.done():
-                task.cancel()
-        if self._unused_ask is not None:
-            self.hass.async_create_background_task(
-                self._async_delete_ask(self._unused_ask),
-                f"{DOMAIN} withdraw unused Switchgrid Ask",
-            )
-            self._unused_ask = None
-
-    async def _async_delete_ask(self, ask_id: str) -> None:
-        try:
-            await switchgrid_client(self.hass, self._entry.data).async_delete_ask(
-                ask_id
-            )
-        except ProviderError as err:
-            LOGGER.warning(
-                "An unsigned Switchgrid consent request could not be withdrawn: %s",
-                type(err).__name__,
-            )
+        client = switchgrid_client(self.hass, self._entry.data)
+        async_end_consent_waits(
+            self.hass,
+            (self._check_task, self._sign_task),
+            (client, self._unused_ask) if self._unused_ask else None,
+        )
+        self._unused_ask = None
 
 
 async def async_create_fix_flow(
