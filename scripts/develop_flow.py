@@ -112,10 +112,14 @@ def _http(
     *,
     payload: Any = None,
     headers: dict[str, str] | None = None,
+    method: str | None = None,
     timeout: float = 30,
 ) -> tuple[int, str]:
-    """GET a page, or POST a form or JSON to it; return the status and the text."""
-    req = urllib.request.Request(url, headers=headers or {})
+    """GET a page, or POST a form or JSON to it; return the status and the text.
+
+    ``method`` defaults to GET, or POST when there is a form or a payload.
+    """
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
     if form is not None:
         req.data = urllib.parse.urlencode(form).encode()
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
@@ -128,7 +132,7 @@ def _http(
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode(errors="replace")
     except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-        raise FlowError(f"{url}: {err}") from err
+        raise FlowError(f"{req.get_method()} {url}: {err}") from err
 
 
 def sign_switchgrid_consent(step: dict[str, Any], wait: float = 30) -> None:
@@ -326,29 +330,20 @@ class HomeAssistant:
     ) -> tuple[int, Any]:
         """Send one request; return the status and the decoded JSON body."""
         headers = {"Accept": "application/json"}
-        data = None
-        if form is not None:
-            data = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        elif payload is not None:
-            data = json.dumps(payload).encode()
-            headers["Content-Type"] = "application/json"
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(
-            self.url + path, data=data, headers=headers, method=method
+        status, text = _http(
+            self.url + path,
+            form,
+            payload=payload,
+            headers=headers,
+            method=method,
+            timeout=60,
         )
         try:
-            with urllib.request.urlopen(req, timeout=60) as response:
-                status, body = response.status, response.read()
-        except urllib.error.HTTPError as err:
-            status, body = err.code, err.read()
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-            raise FlowError(f"{method} {path}: {err}") from err
-        try:
-            decoded = json.loads(body) if body else None
+            decoded = json.loads(text) if text else None
         except ValueError:
-            decoded = body.decode(errors="replace")
+            decoded = text
         return status, decoded
 
     def expect(
