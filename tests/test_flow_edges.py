@@ -142,7 +142,8 @@ async def test_already_signed_and_consent_outage(
     await hass.async_block_till_done()
     await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(flow_id2)
-    assert result["reason"] == "consent_not_signed"
+    # An outage is not a refusal: the holder may have signed meanwhile.
+    assert result["reason"] == "cannot_connect"
 
 
 async def test_closing_the_flow_stops_polling(

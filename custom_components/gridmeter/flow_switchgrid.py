@@ -141,8 +141,12 @@ def signed_ask(task: asyncio.Task[Ask]) -> Ask | str:
     """Read the finished wait for the signature: the signed Ask, else why not."""
     try:
         ask = task.result()
-    except (ProviderError, TimeoutError):
+    except TimeoutError:
         return "consent_not_signed"
+    except ProviderError as err:
+        # Not "not signed": the holder may have signed while Switchgrid failed.
+        LOGGER.debug("Switchgrid signature wait failed: %s", type(err).__name__)
+        return "cannot_connect"
     return ask if ask.status is AskStatus.ACCEPTED else "consent_not_signed"
 
 
