@@ -1285,3 +1285,36 @@ async def test_control_endpoints(env: Env) -> None:
     assert env.sim.order_delay == 0.5  # back to the default
     assert env.sim.data.state.missing_days == {}
     assert env.sim.asks == {}
+
+
+async def test_consent_control_endpoints(env: Env) -> None:
+    """``/_sim/asks``, ``sign``, ``activate`` and ``webhooks`` (scripts/develop)."""
+    ask_id = (await env.ask(ask_body([LILLE_HOUSE.contract_id]))).json()["id"]
+    asks = (await env.call("GET", "/_sim/asks", token=None)).json()
+    assert [(a["id"], a["status"]) for a in asks] == [(ask_id, "PENDING_USER_ACTION")]
+    signed = await env.call("POST", "/_sim/sign", token=None, body={"askId": ask_id})
+    assert signed.json() == {"ok": True}
+    assert env.sim.ask_status(env.sim.asks[ask_id]) == "ACCEPTED"
+    missing = await env.call("POST", "/_sim/sign", token=None, body={})
+    assert missing.status == 400
+
+    activated = await env.call(
+        "POST",
+        "/_sim/activate",
+        token=None,
+        body={"prm": LILLE_HOUSE.prm, "since": "2026-11-01"},
+    )
+    assert activated.json() == {"ok": True}
+    assert env.sim.data.state.activations[LILLE_HOUSE.prm] == date(2026, 11, 1)
+    bad_day = await env.call(
+        "POST",
+        "/_sim/activate",
+        token=None,
+        body={"prm": LILLE_HOUSE.prm, "since": "1 Nov"},
+    )
+    assert bad_day.status == 400
+
+    hooks = (await env.call("GET", "/_sim/webhooks", token=None)).json()
+    assert hooks["url"] is None
+    assert [e["_tag"] for e in hooks["events"]] == ["ask.accepted"]
+    assert hooks["deliveries"] == []
