@@ -186,7 +186,7 @@ async def test_webhook_url_is_shown_with_an_https_address(
     await async_process_ha_core_config(
         hass, {"external_url": "http://home.example.org"}
     )
-    from custom_components.gridmeter.flow_switchgrid import external_webhook_url
+    from custom_components.gridmeter.sync.switchgrid import external_webhook_url
 
     assert external_webhook_url(hass, "abc") is None
 

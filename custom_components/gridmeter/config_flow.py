@@ -55,10 +55,11 @@ from .flow_digiwatt import (
     household_schema,
     quantities_schema,
 )
-from .flow_switchgrid import SwitchgridFlow, external_webhook_url
+from .flow_switchgrid import SwitchgridFlow
 from .providers.digiwatt import Period
 from .sync import refresh_time
 from .sync.digiwatt import DEFAULT_LIVE_INTERVAL, digiwatt_client, household_data
+from .sync.switchgrid import external_webhook_url
 from .tariffs import parse_off_peak_hours
 
 if TYPE_CHECKING:

@@ -65,8 +65,7 @@ from .providers.switchgrid import (
     Signer,
     SwitchgridClient,
 )
-from .sync import switchgrid as sync_switchgrid
-from .sync.switchgrid import switchgrid_client
+from .sync.switchgrid import external_webhook_url, switchgrid_client
 
 if TYPE_CHECKING:
     import probatio as vol
@@ -175,14 +174,6 @@ async def _async_withdraw_ask(client: SwitchgridClient, ask_id: str) -> None:
             "An unsigned Switchgrid consent request could not be withdrawn: %s",
             type(err).__name__,
         )
-
-
-def external_webhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
-    """Return the webhook's public HTTPS URL, when Home Assistant has one.
-
-    The same test decides whether the webhook is registered at all.
-    """
-    return sync_switchgrid.external_webhook_url(hass, webhook_id)
 
 
 def _label(match: ContractMatch) -> str:
