@@ -338,3 +338,46 @@ async def test_consent_poll_ends_without_signature(
         await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(flow_id)
     assert result["reason"] == "consent_not_signed"
+
+
+def _ask(status: AskStatus) -> Ask:
+    return Ask(
+        id="x",
+        status=status,
+        created_at=NOW,
+        accepted_at=None,
+        user_url="https://example.org/sign",
+        consent_ids={},
+        address_checks={},
+        prms=(PARIS,),
+        expires_at=None,
+    )
+
+
+@pytest.mark.parametrize(("outage", "ends"), [(2, False), (3, True)])
+async def test_ask_poll_rides_out_a_blip_not_an_outage(
+    monkeypatch: pytest.MonkeyPatch, outage: int, ends: bool
+) -> None:
+    """Two failed polls in a row are a blip (the holder may be signing);
+    three end the wait with the error.
+    """
+    from unittest.mock import AsyncMock
+
+    from custom_components.gridmeter import flow_switchgrid
+    from custom_components.gridmeter.providers.errors import CannotConnect
+
+    monkeypatch.setattr(flow_switchgrid, "POLL_FIRST", 0.001)
+    client = AsyncMock()
+    client.async_get_ask.side_effect = [
+        _ask(AskStatus.PENDING_USER_ACTION),
+        *[CannotConnect("down")] * outage,
+        _ask(AskStatus.ACCEPTED),
+    ]
+    poll = flow_switchgrid.async_poll_ask(
+        client, "x", until=flow_switchgrid.SIGNING, timeout=10
+    )
+    if ends:
+        with pytest.raises(CannotConnect):
+            await poll
+    else:
+        assert (await poll).status is AskStatus.ACCEPTED

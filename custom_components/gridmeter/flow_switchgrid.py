@@ -55,7 +55,7 @@ from .flow_helpers import (
     mask,
     with_base_url,
 )
-from .providers.errors import ProviderError
+from .providers.errors import ProviderError, ProviderUnavailable
 from .providers.identifiers import is_valid_prm, normalize_prm
 from .providers.switchgrid import (
     DEFAULT_BASE_URL,
@@ -84,6 +84,8 @@ CONF_GENRE: Final = "genre"
 # Switchgrid checks the address with Enedis (seconds); the holder then signs.
 POLL_FIRST: Final = 2.0
 POLL_MAX: Final = 20.0
+POLL_OUTAGE: Final = 3
+"""Failed Ask polls in a row that end a wait (fewer are a blip)."""
 ADDRESS_CHECK_TIMEOUT: Final = 300.0
 CONSENT_TIMEOUT: Final = 3600.0
 WAITING: Final = frozenset(
@@ -103,14 +105,31 @@ async def async_poll_ask(
     until: frozenset[AskStatus] | None = None,
     timeout: float,
 ) -> Ask:
-    """Poll an Ask with backoff while its status is in `until` (default: waiting)."""
+    """Poll an Ask with backoff while its status is in `until` (default: waiting).
+
+    A brief outage (up to POLL_OUTAGE failed polls in a row: 5xx, timeout,
+    connection) is polled through: the holder may be signing meanwhile, and
+    ending the flow would withdraw the Ask under their pen. A longer one, or
+    any other error, ends the wait.
+    """
     waiting = WAITING if until is None else until
     delay = POLL_FIRST
+    failed = 0
     async with asyncio.timeout(timeout):
         while True:
-            ask = await client.async_get_ask(ask_id)
-            if ask.status not in waiting:
-                return ask
+            try:
+                ask = await client.async_get_ask(ask_id)
+            except ProviderUnavailable as err:
+                failed += 1
+                if failed >= POLL_OUTAGE:
+                    raise
+                LOGGER.debug(
+                    "Switchgrid Ask poll failed, polling on: %s", type(err).__name__
+                )
+            else:
+                failed = 0
+                if ask.status not in waiting:
+                    return ask
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, POLL_MAX)
 
