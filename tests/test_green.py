@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import shutil
@@ -137,6 +138,46 @@ async def test_entities_flip_exactly_at_boundaries(
     assert known
     assert len(events) == len([w for w in known if w.end > NOW])
     assert all("%" in event["summary"] for event in events)
+
+
+@pytest.mark.freeze_time(NOW)
+@pytest.mark.usefixtures("_rome")
+async def test_green_entities_come_back_with_their_supply_point(
+    hass: HomeAssistant,
+    digiwatt: RunningDigiwatt,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A supply point that goes and returns gets its green entities again."""
+    entry = rome_entry(digiwatt)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    coordinator = entry.runtime_data.coordinator
+    data = coordinator.data
+    unique_ids = {
+        platform: f"digiwatt_{ROME_POD}_{key}".lower()
+        for platform, key in (
+            ("binary_sensor", "in_green_window"),
+            ("calendar", "green_windows"),
+            ("sensor", "renewable_share"),
+        )
+    }
+
+    def present() -> dict[str, bool]:
+        return {
+            platform: entity_registry.async_get_entity_id(platform, DOMAIN, uid)
+            is not None
+            for platform, uid in unique_ids.items()
+        }
+
+    assert all(present().values())
+    # The provider stops listing it: its device (and entities) go.
+    coordinator.async_set_updated_data(replace(data, meters={}))
+    await hass.async_block_till_done()
+    assert not any(present().values())
+    coordinator.async_set_updated_data(data)
+    await hass.async_block_till_done()
+    assert present() == dict.fromkeys(unique_ids, True)
 
 
 @pytest.mark.usefixtures("_rome")

@@ -8,12 +8,12 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import GridMeterConfigEntry
-from .entity import GreenWindowEntity
+from .entity import GreenWindowEntity, async_add_green_window_entities
 from .green import current_window
 
 PARALLEL_UPDATES = 0
@@ -29,25 +29,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensor to every supply point that has a green-window source."""
-    coordinator = entry.runtime_data.coordinator
-    known: set[str] = set()
-
-    @callback
-    def _add_new() -> None:
-        new = [
-            meter_id
-            for meter_id, meter in coordinator.data.meters.items()
-            if meter.green_windows is not None and meter_id not in known
-        ]
-        known.update(new)
-        if new:
-            async_add_entities(
-                InGreenWindowSensor(coordinator, meter_id, IN_GREEN_WINDOW)
-                for meter_id in new
-            )
-
-    _add_new()
-    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+    async_add_green_window_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, meter_id: InGreenWindowSensor(
+            coordinator, meter_id, IN_GREEN_WINDOW
+        ),
+    )
 
 
 class InGreenWindowSensor(GreenWindowEntity, BinarySensorEntity):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import GridMeterCoordinator
+from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
 from .data import MeterData
 from .green import next_boundary
 from .providers.models import GreenWindow, MeterPoint
@@ -43,6 +45,37 @@ def device_info(meter: MeterData) -> DeviceInfo:
         model_id=str(point.point_type) if point.point_type is not None else None,
         serial_number=point.meter_id,
     )
+
+
+@callback
+def async_add_green_window_entities(
+    entry: GridMeterConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    create: Callable[[GridMeterCoordinator, str], Entity],
+) -> None:
+    """Add `create`'s entity to every supply point with a green-window source.
+
+    Supply points that appear later get theirs on the next update; one that
+    disappears and comes back gets it again (its device went with it).
+    """
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def _add_new() -> None:
+        meters = coordinator.data.meters
+        known.intersection_update(meters)
+        new = [
+            meter_id
+            for meter_id, meter in meters.items()
+            if meter.green_windows is not None and meter_id not in known
+        ]
+        known.update(new)
+        if new:
+            async_add_entities(create(coordinator, meter_id) for meter_id in new)
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
 class GridMeterEntity(CoordinatorEntity[GridMeterCoordinator]):
