@@ -34,6 +34,10 @@ def _issue_id(kind: str, entry: GridMeterConfigEntry, meter_id: str) -> str:
     return f"{kind}_{entry.entry_id}_{meter_id}".lower()
 
 
+def _entry_issue_id(kind: str, entry: GridMeterConfigEntry) -> str:
+    return f"{kind}_{entry.entry_id}".lower()
+
+
 def suggest_power(peak_kw: float) -> float:
     """Smallest standard contractable power with headroom over the peak."""
     wanted = peak_kw * POWER_HEADROOM
@@ -75,19 +79,14 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
             ir.async_delete_issue(hass, DOMAIN, issue_id)
     # The account lists no supply any more: no device is left to show the
     # "no supplies for this holder" status, so say it here.
-    no_supplies_id = f"no_supplies_{entry.entry_id}".lower()
-    if data.account_status is ConnectionStatus.NO_SUPPLIES:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            no_supplies_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="no_supplies",
-            translation_placeholders={"entry": entry.title},
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, no_supplies_id)
+    _async_set_entry_issue(
+        hass,
+        entry,
+        "no_supplies",
+        data.account_status is ConnectionStatus.NO_SUPPLIES,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="no_supplies",
+    )
     for meter_id, meter in data.meters.items():
         name = meter.point.address or meter.point.meter_id
         stale_id = _issue_id("no_recent_data", entry, meter_id)
@@ -134,22 +133,48 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
 
 
 @callback
-def async_set_access_revoked(
-    hass: HomeAssistant, entry: GridMeterConfigEntry, revoked: bool
+def _async_set_entry_issue(
+    hass: HomeAssistant,
+    entry: GridMeterConfigEntry,
+    kind: str,
+    active: bool,
+    *,
+    severity: ir.IssueSeverity,
+    translation_key: str,
+    fixable: bool = False,
 ) -> None:
-    """Raise (or clear) the issue of an authorisation that no longer holds."""
-    issue_id = f"access_revoked_{entry.entry_id}".lower()
-    if not revoked:
+    """Raise or clear the account-wide issue `<kind>_<entry id>` of an entry.
+
+    A fixable one carries the entry id for its fix flow.
+    """
+    issue_id = _entry_issue_id(kind, entry)
+    if not active:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
     ir.async_create_issue(
         hass,
         DOMAIN,
         issue_id,
-        is_fixable=False,
+        is_fixable=fixable,
+        severity=severity,
+        translation_key=translation_key,
+        translation_placeholders={"entry": entry.title},
+        data={"entry_id": entry.entry_id} if fixable else None,
+    )
+
+
+@callback
+def async_set_access_revoked(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, revoked: bool
+) -> None:
+    """Raise (or clear) the issue of an authorisation that no longer holds."""
+    _async_set_entry_issue(
+        hass,
+        entry,
+        "access_revoked",
+        revoked,
         severity=ir.IssueSeverity.ERROR,
         translation_key="access_revoked",
-        translation_placeholders={"entry": entry.title},
     )
 
 
@@ -158,24 +183,19 @@ def async_set_load_curve_pending(
     hass: HomeAssistant, entry: GridMeterConfigEntry, pending: bool
 ) -> None:
     """Tell the user the load curve waits for its activation at Enedis."""
-    issue_id = f"load_curve_pending_{entry.entry_id}".lower()
-    if not pending:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    _async_set_entry_issue(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
+        entry,
+        "load_curve_pending",
+        pending,
         severity=ir.IssueSeverity.WARNING,
         translation_key="load_curve_pending",
-        translation_placeholders={"entry": entry.title},
     )
 
 
 def consent_issue_id(entry: GridMeterConfigEntry) -> str:
     """Return the id of the expired/revoked consent issue of an entry."""
-    return f"consent_{entry.entry_id}".lower()
+    return _entry_issue_id("consent", entry)
 
 
 @callback
@@ -183,16 +203,12 @@ def async_set_consent_issue(
     hass: HomeAssistant, entry: GridMeterConfigEntry, invalid: bool
 ) -> None:
     """Raise (fixable: sign again) or clear the invalid-consent issue."""
-    if not invalid:
-        ir.async_delete_issue(hass, DOMAIN, consent_issue_id(entry))
-        return
-    ir.async_create_issue(
+    _async_set_entry_issue(
         hass,
-        DOMAIN,
-        consent_issue_id(entry),
-        is_fixable=True,
+        entry,
+        "consent",
+        invalid,
         severity=ir.IssueSeverity.ERROR,
         translation_key="consent_invalid",
-        translation_placeholders={"entry": entry.title},
-        data={"entry_id": entry.entry_id},
+        fixable=True,
     )
