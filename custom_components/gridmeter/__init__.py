@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -68,29 +70,42 @@ async def async_remove_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -
     provider = entry.data[CONF_PROVIDER]
     if entry.unique_id is not None:
         await account_store(hass, provider, entry.unique_id).async_remove()
-    if provider == PROVIDER_SWITCHGRID:
-        revoked = await async_revoke_consent(hass, entry)
+    if withdrawal := _WITHDRAWALS.get(provider):
+        withdraw, done, failed = withdrawal
         await async_notify(
             hass,
-            "consent_revoked" if revoked else "consent_not_revoked",
+            done if await withdraw(hass, entry) else failed,
             {"entry": entry.title},
         )
-    elif provider == PROVIDER_DIGIWATT:
-        deleted = await async_delete_user(hass, entry)
-        await async_notify(
-            hass,
-            "user_deleted" if deleted else "user_not_deleted",
-            {"entry": entry.title},
-        )
+
+
+# What a provider keeps of an account, withdrawn when the entry is removed:
+# the call (True when gone) and the notifications of success and failure.
+_WITHDRAWALS: dict[
+    str,
+    tuple[Callable[[HomeAssistant, GridMeterConfigEntry], Awaitable[bool]], str, str],
+] = {
+    PROVIDER_SWITCHGRID: (
+        async_revoke_consent,
+        "consent_revoked",
+        "consent_not_revoked",
+    ),
+    PROVIDER_DIGIWATT: (async_delete_user, "user_deleted", "user_not_deleted"),
+}
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: GridMeterConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Let the user delete a device only when its supply point is gone."""
+    return device.identifiers.isdisjoint(_current_identifiers(entry))
+
+
+@callback
+def _current_identifiers(entry: GridMeterConfigEntry) -> set[tuple[str, str]]:
+    """Return the device identifiers of the supply points the entry follows."""
     data = entry.runtime_data.coordinator.data
-    current = {device_identifier(meter.point) for meter in data.meters.values()}
-    return not any(identifier in current for identifier in device.identifiers)
+    return {device_identifier(meter.point) for meter in data.meters.values()}
 
 
 @callback
@@ -98,11 +113,10 @@ def _async_remove_stale_devices(
     hass: HomeAssistant, entry: GridMeterConfigEntry
 ) -> None:
     """Remove devices of supply points the provider no longer lists."""
-    data = entry.runtime_data.coordinator.data
-    current = {device_identifier(meter.point) for meter in data.meters.values()}
+    current = _current_identifiers(entry)
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not any(identifier in current for identifier in device.identifiers):
+        if device.identifiers.isdisjoint(current):
             registry.async_update_device(
                 device.id, remove_config_entry_id=entry.entry_id
             )

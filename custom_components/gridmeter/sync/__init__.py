@@ -53,33 +53,28 @@ def create_datadis_client(hass: HomeAssistant, data: dict[str, str]) -> DatadisC
 def create_sync(hass: HomeAssistant, entry: GridMeterConfigEntry) -> ProviderSync:
     """Build the sync of an entry's provider."""
     provider = entry.data[CONF_PROVIDER]
+    assert entry.unique_id is not None
+    store = account_store(hass, provider, entry.unique_id)
     if provider == PROVIDER_DATADIS:
-        assert entry.unique_id is not None
         return DatadisSync(
             hass,
             entry,
             create_datadis_client(hass, dict(entry.data)),
-            account_store(hass, provider, entry.unique_id),
+            store,
             DailyTimetable("Europe/Madrid", refresh_time(entry), seed=entry.entry_id),
             clock=utc_now,
         )
     if provider == PROVIDER_SWITCHGRID:
-        assert entry.unique_id is not None
         return SwitchgridSync(
             hass,
             entry,
             switchgrid_client(hass, entry.data),
-            account_store(hass, provider, entry.unique_id),
+            store,
             DailyTimetable(PARIS, refresh_time(entry), seed=entry.entry_id),
             clock=utc_now,
         )
     if provider == PROVIDER_DIGIWATT:
-        assert entry.unique_id is not None
         return DigiwattSync(
-            hass,
-            entry,
-            digiwatt_client(hass, entry.data),
-            account_store(hass, provider, entry.unique_id),
-            clock=utc_now,
+            hass, entry, digiwatt_client(hass, entry.data), store, clock=utc_now
         )
     raise ValueError(f"unknown provider {provider!r}")
