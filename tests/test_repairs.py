@@ -112,20 +112,31 @@ def test_power_advice_needs_enough_data() -> None:
     point = MeterPoint(provider="datadis", meter_id="X", timezone="Europe/Madrid")
     peak = PowerPeak(at=NOW, kw=1.0)
     contract = Contract(meter_id="X", contracted_power_kw=(6.9,))
-    assert power_advice(MeterData(point=point), 12) is None
-    assert power_advice(MeterData(point=point, contract=contract), 12) is None
+    assert power_advice(MeterData(point=point, peak_months=12)) is None
     assert (
-        power_advice(MeterData(point=point, contract=contract, year_peak=peak), 3)
-        is None
+        power_advice(MeterData(point=point, contract=contract, peak_months=12)) is None
     )
     assert (
         power_advice(
-            MeterData(point=point, contract=Contract(meter_id="X"), year_peak=peak), 12
+            MeterData(point=point, contract=contract, year_peak=peak, peak_months=3)
         )
         is None
     )
     assert (
-        power_advice(MeterData(point=point, contract=contract, year_peak=peak), 12)
+        power_advice(
+            MeterData(
+                point=point,
+                contract=Contract(meter_id="X"),
+                year_peak=peak,
+                peak_months=12,
+            )
+        )
+        is None
+    )
+    assert (
+        power_advice(
+            MeterData(point=point, contract=contract, year_peak=peak, peak_months=12)
+        )
         == 1.15
     )
     # Peaks above every standard power: rounded up to a tenth of a kW.
@@ -134,7 +145,12 @@ def test_power_advice_needs_enough_data() -> None:
     fits = Contract(meter_id="X", contracted_power_kw=(3.45,))
     assert (
         power_advice(
-            MeterData(point=point, contract=fits, year_peak=replace(peak, kw=3.0)), 12
+            MeterData(
+                point=point,
+                contract=fits,
+                year_peak=replace(peak, kw=3.0),
+                peak_months=12,
+            )
         )
         is None
     )

@@ -27,6 +27,8 @@ from custom_components.gridmeter.statistics import (
 )
 from custom_components.gridmeter.tariffs import FranceHPHC, Spain20TD
 
+from .stats_helpers import read_hours
+
 HOUR = timedelta(hours=1)
 T0 = datetime(2026, 3, 28, 20, tzinfo=UTC)
 STAT = EnergyStatistic("gridmeter:test_meter_consumption", "Test consumption")
@@ -35,21 +37,9 @@ STAT = EnergyStatistic("gridmeter:test_meter_consumption", "Test consumption")
 async def _rows(
     hass: HomeAssistant, stat_id: str
 ) -> list[tuple[datetime, float, float]]:
-    await async_wait_recording_done(hass)
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {stat_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return [
-        (datetime.fromtimestamp(r["start"], UTC), r["state"], r["sum"])
-        for r in result.get(stat_id, [])
-    ]
+    """Stored (hour, state, sum) rows, oldest first."""
+    hours = await read_hours(hass, stat_id)
+    return [(hour, state, total) for hour, (state, total) in sorted(hours.items())]
 
 
 def _hours(values: list[float], start: datetime = T0) -> dict[datetime, float]:
@@ -295,7 +285,7 @@ async def test_new_off_peak_hours_leave_no_stale_period_rows(
     from custom_components.gridmeter.providers.models import MeterPoint
     from custom_components.gridmeter.statistics import async_import_energy
 
-    from .stats_helpers import assert_continuous, read_hours
+    from .stats_helpers import assert_continuous
 
     point = MeterPoint(provider="switchgrid", meter_id="P1", timezone="Europe/Paris")
     start = datetime(2026, 1, 12, 18, tzinfo=UTC)

@@ -13,7 +13,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -870,6 +870,12 @@ async def test_contract_details_survive_a_restart(
     assert isinstance(contract, SwitchgridContract)
     assert contract.tariff_option == "HPHC"
     assert contract.off_peak_text == "HC (22H30-6H30)"
+    # The diagnostic sensor shows the option, not the network tariff's label.
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"switchgrid_{LYON}_tariff_option"
+    )
+    assert entity_id
+    assert hass.states.get(entity_id).state == "HPHC"  # type: ignore[union-attr]
 
 
 async def test_consent_repair_outage_and_address_check(

@@ -47,12 +47,12 @@ def suggest_power(peak_kw: float) -> float:
     return math.ceil(wanted * 10) / 10
 
 
-def power_advice(meter: MeterData, peak_months: int) -> float | None:
+def power_advice(meter: MeterData) -> float | None:
     """Return a better contracted power, or None when the current one fits."""
     contract, peak = meter.contract, meter.year_peak
     if contract is None or peak is None or not contract.contracted_power_kw:
         return None
-    if peak_months < MIN_PEAK_MONTHS:
+    if meter.peak_months < MIN_PEAK_MONTHS:
         return None
     contracted = max(contract.contracted_power_kw)
     ratio = peak.kw / contracted
@@ -108,7 +108,7 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
             ir.async_delete_issue(hass, DOMAIN, stale_id)
 
         power_id = _issue_id("contracted_power", entry, meter_id)
-        suggestion = power_advice(meter, meter.peak_months)
+        suggestion = power_advice(meter)
         if suggestion is not None and meter.contract and meter.year_peak:
             ir.async_create_issue(
                 hass,

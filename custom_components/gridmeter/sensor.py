@@ -169,7 +169,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         # BASE / HPHC / TEMPO where the C68 contract tells, else its label.
         value_fn=lambda meter: (
             (
-                getattr(meter.contract, "tariff_option", None)
+                meter.contract.tariff_option
                 or meter.contract.tariff_name
                 or meter.contract.tariff_code
             )

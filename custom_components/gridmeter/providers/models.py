@@ -102,6 +102,9 @@ class Contract:
     """Contracted power by power period (P1, P2 ... in order)."""
     tariff_code: str | None = None
     tariff_name: str | None = None
+    tariff_option: str | None = None
+    """The pricing option the customer chose, where the provider tells it
+    (France: BASE / HPHC / TEMPO)."""
     distributor: str | None = None
     marketer: str | None = None
     start: date | None = None

@@ -229,6 +229,11 @@ class Order:
 class SwitchgridContract(Contract):
     """A Contract plus what Enedis's C68 says beyond the common model.
 
+    Its ``tariff_option`` is ``BASE``, ``HPHC`` or ``TEMPO``, derived (Enedis
+    has no such field): TEMPO when the supplier calendar names it, HPHC when
+    the contract has off-peak hours, BASE when it has a single time class;
+    None when unsure.
+
     ``contracted_power_kw`` holds the subscribed power **in kVA** (Enedis
     subscribes apparent power; for a household kVA ≈ kW).
     """
@@ -241,10 +246,6 @@ class SwitchgridContract(Contract):
     future_off_peak_hours: tuple[TimeRange, ...] = ()
     supplier_calendar: str | None = None
     """``calendrierFrn`` label, e.g. ``Heures Pleines/Creuses``."""
-    tariff_option: str | None = None
-    """``BASE``, ``HPHC`` or ``TEMPO``, derived (Enedis has no such field):
-    TEMPO when the supplier calendar names it, HPHC when the contract has
-    off-peak hours, BASE when it has a single time class; None when unsure."""
     meter_type: str | None = None
     """``typeComptage`` code, e.g. ``LINKY``."""
     segment: str | None = None
