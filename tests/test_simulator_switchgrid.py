@@ -1260,6 +1260,24 @@ async def test_webhooks(env: Env) -> None:
     assert len(env.sim.webhook_events) == 3
 
 
+async def test_drain_forgets_finished_deliveries(env: Env) -> None:
+    """A delivery that finished before its done-callback ran does not spin drain.
+
+    Gathering tasks that are all done returns without yielding to the loop, so
+    a drain waiting for the callbacks to empty the set looped forever.
+    """
+
+    async def delivered() -> None:
+        return None
+
+    task = asyncio.get_running_loop().create_task(delivered())
+    await asyncio.sleep(0)
+    assert task.done()
+    env.sim._tasks.add(task)  # finished; no callback will remove it
+    await env.sim.drain_webhooks()
+    assert not env.sim._tasks
+
+
 async def test_control_endpoints(env: Env) -> None:
     households = (await env.call("GET", "/_sim/households", token=None)).json()
     assert [h["prm"] for h in households] == [h.prm for h in HOUSEHOLDS]
