@@ -239,7 +239,7 @@ async def test_search_errors(
 async def test_token_errors_and_search_outage(
     hass: HomeAssistant, switchgrid: RunningSwitchgrid
 ) -> None:
-    """A wrong token, an outage, 429, then a search outage."""
+    """Wrong token, outage, 429 and a bug: each error on each step."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -266,11 +266,38 @@ async def test_token_errors_and_search_outage(
         result = await hass.config_entries.flow.async_configure(flow_id, good)
     assert result["errors"] == {"base": "unknown"}
     result = await hass.config_entries.flow.async_configure(flow_id, good)
-    switchgrid.sim.fail_next("search_contract", status=500)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"name": "Moreau", "prm": PARIS}
-    )
-    assert result["errors"] == {"base": "cannot_connect"}
+    search = {"name": "Moreau", "prm": PARIS}
+    for status, error in ((500, "cannot_connect"), (429, "rate_limited")):
+        switchgrid.sim.fail_next("search_contract", status=status)
+        result = await hass.config_entries.flow.async_configure(flow_id, search)
+        assert result["errors"] == {"base": error}
+    with patch(
+        "custom_components.gridmeter.providers.switchgrid.SwitchgridClient.async_search_contracts",
+        side_effect=RuntimeError,
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, search)
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(flow_id, search)
+    assert result["step_id"] == "switchgrid_signer"
+    signer = {
+        "first_name": "Julie",
+        "last_name": "Martin",
+        "email": "julie@example.org",
+        "phone": "+33600000000",
+        "genre": "F",
+    }
+    for status, error in ((503, "cannot_connect"), (401, "invalid_auth")):
+        switchgrid.sim.fail_next("ask", status=status)
+        result = await hass.config_entries.flow.async_configure(flow_id, signer)
+        assert result["errors"] == {"base": error}
+    with patch(
+        "custom_components.gridmeter.providers.switchgrid.SwitchgridClient.async_create_ask",
+        side_effect=RuntimeError,
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, signer)
+    assert result["errors"] == {"base": "unknown"}
+    # Nothing was asked of Switchgrid by the failed attempts.
+    assert not switchgrid.sim.asks
 
 
 async def test_address_check_failure_and_unsigned_consent(

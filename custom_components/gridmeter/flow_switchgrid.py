@@ -280,9 +280,10 @@ class SwitchgridFlow(ConfigFlow):
                     self._sg_matches = await self._sg_client().async_search_contracts(
                         name, address=address, prm=prm
                     )
-                except ProviderError as err:
-                    LOGGER.debug("Switchgrid search failed: %s", type(err).__name__)
-                    errors["base"] = "cannot_connect"
+                except Exception as err:  # noqa: BLE001 - mapped (and logged) by flow_error
+                    errors["base"] = flow_error(
+                        err, "Switchgrid contract search", CREDENTIAL_ERRORS
+                    )
                 else:
                     if not self._sg_matches:
                         errors["base"] = "contract_not_found"
@@ -357,9 +358,10 @@ class SwitchgridFlow(ConfigFlow):
                         signer,
                         injection=bool(user_input.get(CONF_INJECTION)),
                     )
-                except ProviderError as err:
-                    LOGGER.debug("Switchgrid ask failed: %s", type(err).__name__)
-                    errors["base"] = "cannot_connect"
+                except Exception as err:  # noqa: BLE001 - mapped (and logged) by flow_error
+                    errors["base"] = flow_error(
+                        err, "Switchgrid consent request", CREDENTIAL_ERRORS
+                    )
                 else:
                     self._sg_unused_ask = self._sg_ask.id
                     self._sg_data[CONF_INJECTION] = bool(user_input.get(CONF_INJECTION))
