@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+import logging
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -26,6 +27,11 @@ from .digiwatt_sim import RunningDigiwatt, running_digiwatt
 from .switchgrid_sim import RunningSwitchgrid, running_switchgrid
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+
+# Home Assistant's plugin logs every SQL statement (INFO). The recorder thread
+# of a test may write in the gaps between pytest's captured phases, which
+# printed stray SQL into the run's output; no test reads these records.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @pytest.fixture

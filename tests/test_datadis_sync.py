@@ -424,7 +424,7 @@ async def test_partial_distributor_answer_is_asked_again(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """September came with a distributorError and a hole: outside the daily
-    refresh, it is still asked again and the hole filled.
+    refresh, it is still asked again and the hole filled; its max power too.
     """
     short = {HISTORY_FROM - timedelta(days=n) for n in range(1, 800)}
     hole = {date(2026, 9, day) for day in range(10, 16)}
@@ -434,10 +434,21 @@ async def test_partial_distributor_answer_is_asked_again(
     rows = await read_hours(hass, f"{FLAT_ID}_consumption")
     assert rows
     assert datetime(2026, 9, 12, 10, tzinfo=UTC) not in rows
+    sync = flat_only.runtime_data.sync
+    (peak_months,) = sync.peak_months.values()
+    assert peak_months["2026-09"]["status"] == "failed"
+    assert peak_months["2026-09"]["reason"] == "distributorError"
     datadis.sim.missing_days(FLAT, short)
     datadis.sim.distributor_error(FLAT, set())
     await next_day(hass, freezer)
     await assert_flat_equals_truth(hass, datadis)
+    assert peak_months["2026-09"]["status"] == "ok"
+    assert any(
+        r.endpoint == "get-max-power-v2"
+        and r.query.get("startDate") <= "2026/09" <= r.query.get("endDate")
+        and r.status == 200
+        for r in datadis.sim.requests[-10:]
+    )
 
 
 async def test_supply_not_on_2_0td_gets_no_period_split(

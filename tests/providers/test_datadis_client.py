@@ -347,7 +347,9 @@ async def test_max_power_matches_truth(
     """Monthly peaks per period, in kW, at their UTC instants."""
     client = client_for(datadis, session)
     flat = await supply_of(client, FLAT)
-    peaks = await client.async_get_max_power(flat, *WINDOW)
+    batch = await client.async_get_max_power(flat, *WINDOW)
+    assert not batch.partial
+    peaks = batch.peaks
     truth = {
         (p.at, p.kw)
         for p in datadis.sim.peaks(FLAT)
@@ -495,4 +497,22 @@ async def test_partial_consumption_answer_is_flagged_even_from_the_ledger(
     whole = await client.async_get_consumption(
         flat, date(2026, 10, 1), date(2026, 10, 1)
     )
+    assert not whole.partial
+
+
+async def test_partial_max_power_answer_is_flagged_even_from_the_ledger(
+    datadis: RunningSim, session: aiohttp.ClientSession
+) -> None:
+    """Peaks with a distributorError beside them make a partial batch."""
+    client = client_for(datadis, session)
+    flat = await supply_of(client, FLAT)
+    datadis.sim.distributor_error(FLAT, {"2026/09"}, partial=True)
+    batch = await client.async_get_max_power(flat, date(2026, 9, 1), date(2026, 9, 1))
+    assert batch.partial
+    assert batch.peaks
+    again = await client.async_get_max_power(flat, date(2026, 9, 1), date(2026, 9, 1))
+    assert again.partial
+    assert again.peaks == batch.peaks
+    assert datadis.sim.count("get-max-power-v2") == 1
+    whole = await client.async_get_max_power(flat, date(2026, 10, 1), date(2026, 10, 1))
     assert not whole.partial

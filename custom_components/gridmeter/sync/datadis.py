@@ -34,7 +34,7 @@ from homeassistant.helpers.storage import Store
 from ..const import CONF_EXCLUDED_SUPPLIES, CONF_SUPPLIES, PROVIDER_DATADIS, RETRY_DELAY
 from ..coordinator import GridMeterConfigEntry
 from ..data import ConnectionStatus, GridMeterData, MeterData, SyncResult
-from ..providers.datadis import DatadisBatch, DatadisClient, DatadisSupply
+from ..providers.datadis import DatadisBatch, DatadisClient, DatadisSupply, PeakBatch
 from ..providers.errors import (
     AuthError,
     NoMeterPoints,
@@ -561,10 +561,11 @@ class DatadisSync(StoredSync):
         known = self.peaks.setdefault(supply.meter_id, {})
         tz = ZoneInfo(supply.timezone)
 
-        async def fetch(first: date, last: date) -> list[PowerPeak]:
+        async def fetch(first: date, last: date) -> PeakBatch:
             return await self.client.async_get_max_power(supply, first, last)
 
-        async def on_answer(first: date, last: date, peaks: list[PowerPeak]) -> None:
+        async def on_answer(first: date, last: date, batch: PeakBatch) -> None:
+            peaks = batch.peaks
             with_data: set[date] = set()
             for peak in peaks:
                 month = peak.at.astimezone(tz).date().replace(day=1)
@@ -573,7 +574,15 @@ class DatadisSync(StoredSync):
             self.last_run.rows_written += await async_import_peaks(
                 self.hass, supply, peaks
             )
-            self._mark(states, month_range(first, last), with_data, now)
+            if batch.partial:
+                _LOGGER.debug("Datadis max power answered in part; asking again later")
+            self._mark(
+                states,
+                month_range(first, last),
+                with_data,
+                now,
+                partial=batch.partial,
+            )
             self._save()
 
         report = await fetch_months(

@@ -38,10 +38,11 @@ from ..errors import (
 )
 from ..http import decode_json, send
 from ..ledger import DAY, Outcome, QueryLedger
-from ..models import AreaAverage, Contract, PowerPeak, utc_now
+from ..models import AreaAverage, Contract, utc_now
 from .parsing import (
     DatadisBatch,
     DatadisSupply,
+    PeakBatch,
     community_for,
     distributor_errors,
     expect_list,
@@ -300,8 +301,11 @@ class DatadisClient:
 
     async def async_get_max_power(
         self, supply: DatadisSupply, first_month: date, last_month: date
-    ) -> list[PowerPeak]:
-        """Return the monthly maximum power per period (kW)."""
+    ) -> PeakBatch:
+        """Return the monthly maximum power per period (kW).
+
+        `partial` is set when a distributor reported an error next to the rows.
+        """
         body = await self._get_private(
             MAX_POWER,
             {
@@ -311,7 +315,10 @@ class DatadisClient:
                 "endDate": month_param(last_month),
             },
         )
-        return parse_max_power(expect_list(body, "maxPower"), supply)
+        return PeakBatch(
+            parse_max_power(expect_list(body, "maxPower"), supply),
+            partial=bool(distributor_errors(body)),
+        )
 
     # -- public API -------------------------------------------------------------
 

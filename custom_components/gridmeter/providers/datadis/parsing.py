@@ -333,6 +333,16 @@ def _period(value: Any) -> str | None:
     return f"p{int(digits)}" if digits.isdigit() and 1 <= int(digits) <= 6 else None
 
 
+@dataclass(frozen=True, slots=True)
+class PeakBatch:
+    """A max-power answer, and whether a distributor failed part of it."""
+
+    peaks: list[PowerPeak]
+    partial: bool = False
+    """The answer carried a `distributorError` next to its rows: a month's
+    peak may be missing or lower than the real one; worth asking again."""
+
+
 def parse_max_power(rows: Iterable[Any], supply: MeterPoint) -> list[PowerPeak]:
     """Parse `maxPower` rows (kW, local wall-clock instants) into UTC peaks."""
     tz = ZoneInfo(supply.timezone)
