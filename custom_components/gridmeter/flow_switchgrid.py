@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowManager, UnknownFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
     SelectOptionDict,
@@ -134,18 +136,29 @@ async def async_poll_ask(
             delay = min(delay * 1.5, POLL_MAX)
 
 
+def _finished_poll(task: asyncio.Task[Ask], on_timeout: str, action: str) -> Ask | str:
+    """Return the Ask a finished poll read, else the abort reason of its failure.
+
+    A provider failure is "cannot connect", never a verdict on the consent: the
+    holder may have acted while Switchgrid failed.
+    """
+    try:
+        return task.result()
+    except TimeoutError:
+        return on_timeout
+    except ProviderError as err:
+        LOGGER.debug("Switchgrid %s failed: %s", action, type(err).__name__)
+        return "cannot_connect"
+
+
 def checked_ask(task: asyncio.Task[Ask]) -> Ask | str:
     """Read the finished address check: the Ask to sign (or signed), else why not.
 
     The string is the abort reason, the same in the config and repair flows.
     """
-    try:
-        ask = task.result()
-    except TimeoutError:
-        return "address_check_timeout"
-    except ProviderError as err:
-        LOGGER.debug("Switchgrid address check failed: %s", type(err).__name__)
-        return "cannot_connect"
+    ask = _finished_poll(task, "address_check_timeout", "address check")
+    if isinstance(ask, str):
+        return ask
     if ask.status is AskStatus.ACCEPTED:
         return ask
     if ask.status is AskStatus.PENDING_USER_ACTION:
@@ -157,15 +170,26 @@ def checked_ask(task: asyncio.Task[Ask]) -> Ask | str:
 
 def signed_ask(task: asyncio.Task[Ask]) -> Ask | str:
     """Read the finished wait for the signature: the signed Ask, else why not."""
-    try:
-        ask = task.result()
-    except TimeoutError:
-        return "consent_not_signed"
-    except ProviderError as err:
-        # Not "not signed": the holder may have signed while Switchgrid failed.
-        LOGGER.debug("Switchgrid signature wait failed: %s", type(err).__name__)
-        return "cannot_connect"
+    ask = _finished_poll(task, "consent_not_signed", "signature wait")
+    if isinstance(ask, str):
+        return ask
     return ask if ask.status is AskStatus.ACCEPTED else "consent_not_signed"
+
+
+@callback
+def async_resume_flow(
+    hass: HomeAssistant, manager: FlowManager[Any, Any, Any], flow_id: str
+) -> None:
+    """Move a flow on once its background wait ended (from a done-callback).
+
+    The user may have closed the flow meanwhile: then there is nothing to do.
+    """
+
+    async def _configure() -> None:
+        with suppress(UnknownFlow):
+            await manager.async_configure(flow_id)
+
+    hass.async_create_task(_configure())
 
 
 @callback
@@ -463,13 +487,7 @@ class SwitchgridFlow(ConfigFlow):
     @callback
     def _async_resume(self, _task: asyncio.Future[Ask]) -> None:
         """Move the flow on when the wait ends (the user may have left it)."""
-        if self.flow_id in {
-            flow["flow_id"]
-            for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        }:
-            self.hass.async_create_task(
-                self.hass.config_entries.flow.async_configure(flow_id=self.flow_id)
-            )
+        async_resume_flow(self.hass, self.hass.config_entries.flow, self.flow_id)
 
     async def async_step_switchgrid_finish(
         self, user_input: dict[str, Any] | None = None

@@ -10,7 +10,6 @@ a step).
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 
 from homeassistant.components.repairs import (
     ConfirmRepairFlow,
@@ -19,7 +18,6 @@ from homeassistant.components.repairs import (
     repairs_flow_manager,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import UnknownFlow
 
 from .const import CONF_ASK_ID, CONF_CONSENT_ID, CONF_INJECTION, CONF_PRM, CONF_SIGNER
 from .coordinator import GridMeterConfigEntry
@@ -29,6 +27,7 @@ from .flow_switchgrid import (
     SIGNING,
     async_end_consent_waits,
     async_poll_ask,
+    async_resume_flow,
     checked_ask,
     signed_ask,
 )
@@ -135,14 +134,8 @@ class ConsentRepairFlow(RepairsFlow):
     @callback
     def _async_resume(self, _task: asyncio.Future[Ask]) -> None:
         """Move the flow on when the wait ends (the user may have closed it)."""
-        if (manager := repairs_flow_manager(self.hass)) is None:
-            return
-
-        async def _configure() -> None:
-            with suppress(UnknownFlow):  # closed meanwhile
-                await manager.async_configure(self.flow_id)
-
-        self.hass.async_create_task(_configure())
+        if (manager := repairs_flow_manager(self.hass)) is not None:
+            async_resume_flow(self.hass, manager, self.flow_id)
 
     async def async_step_finish(
         self, user_input: dict[str, str] | None = None

@@ -448,19 +448,22 @@ class DatadisSync(StoredSync):
     def _mark(
         self,
         states: dict[str, dict[str, Any]],
-        months: list[date],
+        first: date,
+        last: date,
         with_data: set[date],
         now: datetime,
         *,
-        partial: bool = False,
+        partial: bool,
     ) -> None:
-        """Record how each month of an answer went.
+        """Record (and save) how each month of the answer for `first`..`last` went.
 
         A `partial` answer (a distributor reported an error next to the rows)
         may miss days of any of its months: they are marked failed, so the
         backfill asks them again, whatever rows they already brought.
         """
-        for month in months:
+        if partial:
+            _LOGGER.debug("Datadis answered %s..%s in part; asking again", first, last)
+        for month in month_range(first, last):
             key = month_key(month)
             previous = states.get(key) or {}
             if partial:
@@ -480,6 +483,7 @@ class DatadisSync(StoredSync):
             }
             if partial:
                 states[key]["reason"] = "distributorError"
+        self._save()
 
     def _record_failures(
         self,
@@ -542,16 +546,7 @@ class DatadisSync(StoredSync):
             self.last_run.skipped_rows += batch.skipped
             if batch.skipped:
                 _LOGGER.debug("Skipped %d unusable Datadis rows", batch.skipped)
-            if batch.partial:
-                _LOGGER.debug("Datadis answered in part; asking again later")
-            self._mark(
-                states,
-                month_range(first, last),
-                with_data,
-                now,
-                partial=batch.partial,
-            )
-            self._save()
+            self._mark(states, first, last, with_data, now, partial=batch.partial)
 
         report = await fetch_months(self._plan(supply, states, now), fetch, on_answer)
         self._record_failures(states, report, now, f"{supply.meter_id}:energy")
@@ -565,25 +560,15 @@ class DatadisSync(StoredSync):
             return await self.client.async_get_max_power(supply, first, last)
 
         async def on_answer(first: date, last: date, batch: PeakBatch) -> None:
-            peaks = batch.peaks
             with_data: set[date] = set()
-            for peak in peaks:
+            for peak in batch.peaks:
                 month = peak.at.astimezone(tz).date().replace(day=1)
                 with_data.add(month)
                 known[f"{month_key(month)}|{peak.period or '-'}"] = peak
             self.last_run.rows_written += await async_import_peaks(
-                self.hass, supply, peaks
+                self.hass, supply, batch.peaks
             )
-            if batch.partial:
-                _LOGGER.debug("Datadis max power answered in part; asking again later")
-            self._mark(
-                states,
-                month_range(first, last),
-                with_data,
-                now,
-                partial=batch.partial,
-            )
-            self._save()
+            self._mark(states, first, last, with_data, now, partial=batch.partial)
 
         report = await fetch_months(
             self._plan(supply, states, now, every_other_day=True), fetch, on_answer

@@ -443,8 +443,7 @@ def _insights(period: Period, parts: Mapping[str, Any]) -> Insights:
         }
     if (totals := parts.get("totals")) is not None:
         values["appliances"] = {
-            str(name): round(wh / 1000, 3)
-            for name, wh in totals.by_appliance_wh.items()
+            str(name): _kwh(wh) for name, wh in totals.by_appliance_wh.items()
         }
         values["total_kwh"] = _kwh(totals.total_wh)
         values["previous_kwh"] = _kwh(totals.previous_wh)
@@ -473,8 +472,9 @@ def _insights(period: Period, parts: Mapping[str, Any]) -> Insights:
         values["cost_30d_euro"] = saving.euro
     if (trend := parts.get("trend")) is not None:
         values["bands_12m_kwh"] = {
-            band: round(sum(getattr(m, f"{band}_wh") for m in trend) / 1000, 3)
-            for band in ("f1", "f2", "f3")
+            "f1": _kwh(sum(month.f1_wh for month in trend)),
+            "f2": _kwh(sum(month.f2_wh for month in trend)),
+            "f3": _kwh(sum(month.f3_wh for month in trend)),
         }
     return Insights(period=period.value, **values)
 

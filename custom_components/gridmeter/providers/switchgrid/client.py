@@ -445,10 +445,7 @@ class SwitchgridClient:
             if period not in DATA_PERIODS:
                 raise RequestRejected(f"period must be one of {sorted(DATA_PERIODS)}")
             params["period"] = period
-        if request.id is None:
-            raise NotFound(f"{request.type} has no request id to read its data with")
-        path = f"/request/{_path_id(request.id, 'request id')}/data"
-        text = await self._call("GET", path, params=params)
+        text = await self._data_text(request, params)
         return await _parse_off_loop(text, parse_load_curve)
 
     async def async_get_load_curve_csv(
@@ -461,8 +458,6 @@ class SwitchgridClient:
         Paris days, not a regular UTC series; read them as JSON.
         """
         self._raise_if_failed(request)
-        if request.id is None:
-            raise NotFound(f"{request.type} has no request id to read its data with")
         params = {"format": "csv"}
         step = None
         if period is not None:
@@ -472,9 +467,17 @@ class SwitchgridClient:
                 )
             params["period"] = period
             step = parse_iso_duration(period)
-        path = f"/request/{_path_id(request.id, 'request id')}/data"
-        text = await self._call("GET", path, params=params)
+        text = await self._data_text(request, params)
         return await asyncio.to_thread(_parse_csv, text, step)
+
+    async def _data_text(
+        self, request: OrderRequestState, params: Mapping[str, str]
+    ) -> str:
+        """GET ``/request/{id}/data`` in the form ``params`` ask for."""
+        if request.id is None:
+            raise NotFound(f"{request.type} has no request id to read its data with")
+        path = f"/request/{_path_id(request.id, 'request id')}/data"
+        return await self._call("GET", path, params=params)
 
     async def async_get_raw(self, request: OrderRequestState) -> Any:
         """Download a request's raw Enedis JSON from its pre-signed ``dataUrl``."""
