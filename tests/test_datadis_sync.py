@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
@@ -128,16 +129,21 @@ def short_history(datadis: RunningSim) -> None:
         )
 
 
+def with_options(entry: MockConfigEntry, options: dict[str, Any]) -> MockConfigEntry:
+    """The same account's entry with these options."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options=options,
+    )
+
+
 @pytest.fixture
 def flat_only(datadis_entry: MockConfigEntry, short_history: None) -> MockConfigEntry:
     """The entry, following only the flat."""
-    return MockConfigEntry(
-        domain=datadis_entry.domain,
-        title=datadis_entry.title,
-        unique_id=datadis_entry.unique_id,
-        data=dict(datadis_entry.data),
-        options={CONF_SUPPLIES: [FLAT[:20]]},
-    )
+    return with_options(datadis_entry, {CONF_SUPPLIES: [FLAT[:20]]})
 
 
 async def next_day(
@@ -523,15 +529,9 @@ async def test_a_supply_added_later_is_followed_despite_options(
     from .conftest import short_history
     from .datadis_sim import SOLAR
 
-    entry = MockConfigEntry(
-        domain=datadis_entry.domain,
-        title=datadis_entry.title,
-        unique_id=datadis_entry.unique_id,
-        data=dict(datadis_entry.data),
-        options={
-            CONF_SUPPLIES: [FLAT[:20]],
-            CONF_EXCLUDED_SUPPLIES: [HEAT_PUMP[:20]],
-        },
+    entry = with_options(
+        datadis_entry,
+        {CONF_SUPPLIES: [FLAT[:20]], CONF_EXCLUDED_SUPPLIES: [HEAT_PUMP[:20]]},
     )
     short_history(datadis)
     await setup_entry(hass, entry)

@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.gridmeter.const import DOMAIN
 from custom_components.gridmeter.flow_digiwatt import build_household
 
+from .conftest import setup_entry
 from .digiwatt_sim import (
     BOLOGNA_HOUSE,
     BOLOGNA_POD,
@@ -67,6 +68,13 @@ def rome_entry(digiwatt: RunningDigiwatt) -> MockConfigEntry:
             "household": HOUSEHOLD,
         },
     )
+
+
+async def setup_rome(hass: HomeAssistant, digiwatt: RunningDigiwatt) -> MockConfigEntry:
+    """Set up the Rome flat's entry and let its first sync finish."""
+    entry = rome_entry(digiwatt)
+    await setup_entry(hass, entry)
+    return entry
 
 
 async def start_flow(hass: HomeAssistant) -> str:
@@ -237,10 +245,7 @@ async def test_six_hour_series_across_dst_and_restart(
     """
     start = saturday + timedelta(hours=20, minutes=5)
     freezer.move_to(start)
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     await run_hours(hass, freezer, saturday + timedelta(hours=26, minutes=10))
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -272,10 +277,7 @@ async def test_entities_live_power_and_insights(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Realtime power, analytics, per-appliance and band sensors."""
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
 
     def state(key: str) -> str:
         entity_id = entity_registry.async_get_entity_id(
@@ -304,10 +306,7 @@ async def test_options_reauth_and_removal(
     hass: HomeAssistant, digiwatt: RunningDigiwatt
 ) -> None:
     """Options edit the household (re-onboarding); reauth; removal deletes."""
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "digiwatt"
@@ -371,10 +370,7 @@ async def test_diagnostics_are_redacted(
         get_diagnostics_for_config_entry,
     )
 
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     text = json.dumps(diagnostics).lower()
     for secret in (digiwatt.sim.client_secret, ROME_POD, ROME_FLAT, COMPANY):
@@ -389,10 +385,7 @@ async def test_live_power_and_windows_failures(
     """Live power: outage → unavailable, 401 → reauth. Greenness failing keeps
     the known windows.
     """
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     live = entry.runtime_data.live
     assert live is not None
     entity_id = entity_registry.async_get_entity_id(
@@ -427,26 +420,13 @@ async def test_removal_when_the_user_is_gone_or_digiwatt_is_down(
     """Already gone counts as deleted; an outage says the user remains."""
     from homeassistant.components import persistent_notification
 
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     digiwatt.sim.fail_next("delete_user", status=status)
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     shown = persistent_notification._async_get_or_create_notifications(hass)
     key = "gridmeter_user_deleted" if deleted else "gridmeter_user_not_deleted"
     assert key in shown
-
-
-async def _setup_rome(
-    hass: HomeAssistant, digiwatt: RunningDigiwatt
-) -> MockConfigEntry:
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return entry
 
 
 def _entity(entity_registry: er.EntityRegistry, platform: str, key: str) -> str:
@@ -465,7 +445,7 @@ async def test_a_failing_analytics_endpoint_fails_nothing_else(
     are written, the other analytics are fresh and the failed ones keep their
     last figures; the next run asks again for them.
     """
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     sync: Any = entry.runtime_data.sync
     coordinator = entry.runtime_data.coordinator
     before = sync.insights
@@ -493,7 +473,7 @@ async def test_a_failed_series_keeps_green_windows_and_retries_soon(
     """The six-hour series failing makes the run fail (retried in 20 min),
     but the window entities stay available on the windows already known.
     """
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     coordinator = entry.runtime_data.coordinator
     digiwatt.sim.fail_next("latest", status=500)
     entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
@@ -519,7 +499,7 @@ async def test_realtime_outage_at_start_does_not_block_setup(
 ) -> None:
     """Only the live power sensor is unavailable."""
     digiwatt.sim.fail_next("realtime", status=503)
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     assert entry.state is ConfigEntryState.LOADED
     live = hass.states.get(_entity(entity_registry, "sensor", "live_power"))
     assert live is not None and live.state == "unavailable"
@@ -533,7 +513,7 @@ async def test_a_new_period_applies_at_once(
     """Changing the analytics period re-reads the analytics after the reload,
     not six hours later.
     """
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     insights = entry.runtime_data.coordinator.data.meters[ROME_POD].insights
     assert insights is not None and insights.period == "this-month"
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -551,7 +531,7 @@ async def test_household_edit_alone_reloads_the_entry(
     hass: HomeAssistant, digiwatt: RunningDigiwatt, entity_registry: er.EntityRegistry
 ) -> None:
     """Same options, new appliances: the entry reloads and shows them."""
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -582,7 +562,7 @@ async def test_a_forgotten_user_is_registered_again(
     """Digiwatt lost the user (404): the sync creates and onboards it again
     from the entry, then reads the series; the run succeeds.
     """
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     del digiwatt.sim.users[ROME_FLAT]
     entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
     await entry.runtime_data.coordinator.async_refresh()
@@ -652,7 +632,7 @@ async def test_reauth_proves_the_account_can_be_read(
     hass: HomeAssistant, digiwatt: RunningDigiwatt
 ) -> None:
     """Credentials of a client that does not own the user are refused."""
-    entry = await _setup_rome(hass, digiwatt)
+    entry = await setup_rome(hass, digiwatt)
     result = await entry.start_reauth_flow(hass)
     digiwatt.sim.fail_next("realtime", status=403)
     result = await hass.config_entries.flow.async_configure(
@@ -674,10 +654,7 @@ async def test_weekday_hours_go_to_their_band(
     from custom_components.gridmeter.tariffs import ItalyF123
 
     freezer.move_to(datetime(2026, 11, 10, 4, 5, tzinfo=UTC))
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_rome(hass, digiwatt)
     await run_hours(hass, freezer, datetime(2026, 11, 10, 20, 10, tzinfo=UTC))
     rows = await read_hours(hass, f"{STAT}_consumption")
     bands = {

@@ -15,9 +15,9 @@ from custom_components.gridmeter.const import DOMAIN
 from custom_components.gridmeter.providers.switchgrid import Ask, AskStatus
 
 from .conftest import NOW
-from .digiwatt_sim import COMPANY, RunningDigiwatt
+from .digiwatt_sim import ROME_FLAT, ROME_POD, RunningDigiwatt
 from .switchgrid_sim import PARIS, RunningSwitchgrid
-from .test_digiwatt import HOUSEHOLD, rome_entry
+from .test_digiwatt import HOUSEHOLD, credentials, setup_rome, start_flow
 from .test_switchgrid import add_entry
 
 pytestmark = [
@@ -40,7 +40,12 @@ def _fast(switchgrid: RunningSwitchgrid) -> Iterator[None]:
         yield
 
 
-async def to_signer(hass: HomeAssistant, switchgrid: RunningSwitchgrid) -> str:
+async def to_signer(
+    hass: HomeAssistant,
+    switchgrid: RunningSwitchgrid,
+    name: str = "Moreau",
+    prm: str = PARIS,
+) -> str:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -53,7 +58,7 @@ async def to_signer(hass: HomeAssistant, switchgrid: RunningSwitchgrid) -> str:
         {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
     )
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"name": "Moreau", "prm": PARIS}
+        flow_id, {"name": name, "prm": prm}
     )
     assert result["step_id"] == "switchgrid_signer"
     return flow_id
@@ -116,21 +121,7 @@ async def test_already_signed_and_consent_outage(
     assert result["data"]["consent_id"] == "c"
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    flow_id2 = (
-        await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USER}
-        )
-    )["flow_id"]
-    await hass.config_entries.flow.async_configure(
-        flow_id2, {"next_step_id": "switchgrid"}
-    )
-    await hass.config_entries.flow.async_configure(
-        flow_id2,
-        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
-    )
-    result = await hass.config_entries.flow.async_configure(
-        flow_id2, {"name": "Bertrand", "prm": "19876543210987"}
-    )
+    flow_id2 = await to_signer(hass, switchgrid, "Bertrand", "19876543210987")
     result = await hass.config_entries.flow.async_configure(flow_id2, SIGNER)
     await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(flow_id2)
@@ -231,10 +222,7 @@ async def test_digiwatt_reconfigure_and_household_edges(
     hass: HomeAssistant, digiwatt: RunningDigiwatt
 ) -> None:
     """Reconfigure; options household without appliances; onboarding errors."""
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -278,23 +266,9 @@ async def test_digiwatt_duplicate_user_then_onboard(
     hass: HomeAssistant, digiwatt: RunningDigiwatt
 ) -> None:
     """A user already registered at Digiwatt is simply onboarded again."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    flow_id = result["flow_id"]
-    await hass.config_entries.flow.async_configure(
-        flow_id, {"next_step_id": "digiwatt"}
-    )
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow_id,
-        {
-            "client_id": digiwatt.sim.client_id,
-            "client_secret": digiwatt.sim.client_secret,
-            "pod": "IT001E12345678",
-            "account_number": "1234567890",
-            "company_code": COMPANY,
-            "advanced": {"base_url": digiwatt.url},
-        },
+        flow_id, credentials(digiwatt, pod=ROME_POD, account_number=ROME_FLAT)
     )
     result = await hass.config_entries.flow.async_configure(
         flow_id, {**HOUSEHOLD, "appliances": []}

@@ -27,7 +27,7 @@ from custom_components.gridmeter.green import (
 from custom_components.gridmeter.providers.models import GreenWindow
 
 from .digiwatt_sim import ROME_POD, RunningDigiwatt
-from .test_digiwatt import rome_entry
+from .test_digiwatt import setup_rome
 
 NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)
 BLUEPRINT = (
@@ -79,10 +79,7 @@ async def test_entities_flip_exactly_at_boundaries(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Binary sensor, calendar and sensors change at each window's edges."""
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     windows = [
         (start, end, share)
         for start, end, share in digiwatt.sim.windows()
@@ -148,10 +145,7 @@ async def test_green_entities_come_back_with_their_supply_point(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """A supply point that goes and returns gets its green entities again."""
-    entry = rome_entry(digiwatt)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_rome(hass, digiwatt)
     coordinator = entry.runtime_data.coordinator
     data = coordinator.data
     unique_ids = {
@@ -186,32 +180,9 @@ async def test_blueprint_runs_the_dishwasher_in_the_window(hass: HomeAssistant) 
     """The shipped blueprint loads, then starts the switch when the window
     opens, once a day, and a script at the deadline on a day without window.
     """
-    target = Path(hass.config.path("blueprints/automation/gridmeter"))
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(BLUEPRINT, target / BLUEPRINT.name)
     hass.states.async_set("binary_sensor.green", "off")
     turn_on = async_mock_service(hass, "switch", "turn_on")
-    assert await async_setup_component(
-        hass,
-        "automation",
-        {
-            "automation": [
-                {
-                    "id": "dishwasher",
-                    "alias": "Dishwasher",
-                    "use_blueprint": {
-                        "path": "gridmeter/run_in_green_window.yaml",
-                        "input": {
-                            "green_window": "binary_sensor.green",
-                            "target": "switch.dishwasher",
-                            "deadline": "22:00:00",
-                        },
-                    },
-                }
-            ]
-        },
-    )
-    await hass.async_block_till_done()
+    await _dishwasher_automation(hass, "switch.dishwasher", deadline="22:00:00")
     assert hass.states.get("automation.dishwasher") is not None
     hass.states.async_set("binary_sensor.green", "on")
     await hass.async_block_till_done()

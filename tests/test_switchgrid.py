@@ -10,7 +10,7 @@ from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -40,6 +40,13 @@ pytestmark = [
 PARIS_TZ = ZoneInfo("Europe/Paris")
 EXTERNAL_URL = "https://gridmeter.example.org"
 HISTORY_FROM = datetime(2026, 9, 30, 22, tzinfo=UTC)  # 2026-10-01 00:00 Paris
+SIGNER = {
+    "first_name": "Julie",
+    "last_name": "Martin",
+    "email": "julie@example.org",
+    "phone": "+33600000000",
+    "genre": "F",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +67,28 @@ def _short_history(switchgrid: RunningSwitchgrid) -> None:
         switchgrid.sim.missing_days(prm, gone)
 
 
+async def start_flow(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid, **token_extra: Any
+) -> ConfigFlowResult:
+    """Choose Switchgrid and give the simulator's token (``token_extra`` adds
+    to or overrides the token form): the search form, or the token errors.
+    """
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "switchgrid"}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "api_token": switchgrid.sim.token,
+            "advanced": {"base_url": switchgrid.url},
+            **token_extra,
+        },
+    )
+
+
 async def add_entry(
     hass: HomeAssistant,
     switchgrid: RunningSwitchgrid,
@@ -69,35 +98,14 @@ async def add_entry(
     injection: bool = False,
 ) -> Any:
     """Go through the whole flow, signing on the simulator's page."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "switchgrid"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "api_token": switchgrid.sim.token,
-            "test_env": True,
-            "advanced": {"base_url": switchgrid.url},
-        },
-    )
+    result = await start_flow(hass, switchgrid, test_env=True)
     assert result["step_id"] == "switchgrid_search"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": name, "prm": prm}
     )
     assert result["step_id"] == "switchgrid_signer", result
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "first_name": "Julie",
-            "last_name": "Martin",
-            "email": "julie@example.org",
-            "phone": "+33600000000",
-            "genre": "F",
-            "injection": injection,
-        },
+        result["flow_id"], {**SIGNER, "injection": injection}
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     await hass.async_block_till_done()
@@ -222,16 +230,7 @@ async def test_search_errors(
     error: dict[str, str],
 ) -> None:
     """Every search mistake is explained and the form stays."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "switchgrid"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
-    )
+    result = await start_flow(hass, switchgrid)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], search)
     assert result["errors"] == error
 
@@ -240,19 +239,10 @@ async def test_token_errors_and_search_outage(
     hass: HomeAssistant, switchgrid: RunningSwitchgrid
 ) -> None:
     """Wrong token, outage, 429 and a bug: each error on each step."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    flow_id = (
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "switchgrid"}
-        )
-    )["flow_id"]
-    good = {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}}
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {**good, "api_token": "wrong"}
-    )
+    result = await start_flow(hass, switchgrid, api_token="wrong")
     assert result["errors"] == {"base": "invalid_auth"}
+    flow_id = result["flow_id"]
+    good = {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}}
     switchgrid.sim.fail_next("ask_list", status=503)
     result = await hass.config_entries.flow.async_configure(flow_id, good)
     assert result["errors"] == {"base": "cannot_connect"}
@@ -279,22 +269,15 @@ async def test_token_errors_and_search_outage(
     assert result["errors"] == {"base": "unknown"}
     result = await hass.config_entries.flow.async_configure(flow_id, search)
     assert result["step_id"] == "switchgrid_signer"
-    signer = {
-        "first_name": "Julie",
-        "last_name": "Martin",
-        "email": "julie@example.org",
-        "phone": "+33600000000",
-        "genre": "F",
-    }
     for status, error in ((503, "cannot_connect"), (401, "invalid_auth")):
         switchgrid.sim.fail_next("ask", status=status)
-        result = await hass.config_entries.flow.async_configure(flow_id, signer)
+        result = await hass.config_entries.flow.async_configure(flow_id, SIGNER)
         assert result["errors"] == {"base": error}
     with patch(
         "custom_components.gridmeter.providers.switchgrid.SwitchgridClient.async_create_ask",
         side_effect=RuntimeError,
     ):
-        result = await hass.config_entries.flow.async_configure(flow_id, signer)
+        result = await hass.config_entries.flow.async_configure(flow_id, SIGNER)
     assert result["errors"] == {"base": "unknown"}
     # Nothing was asked of Switchgrid by the failed attempts.
     assert not switchgrid.sim.asks
@@ -308,32 +291,13 @@ async def test_address_check_failure_and_unsigned_consent(
         (MARSEILLE, "Boulangerie du Vieux Four", "address_check_failed"),
         (PARIS, "Moreau", "consent_not_signed"),
     ):
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USER}
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "switchgrid"}
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {
-                "api_token": switchgrid.sim.token,
-                "advanced": {"base_url": switchgrid.url},
-            },
-        )
+        result = await start_flow(hass, switchgrid)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"name": name, "prm": prm}
         )
         with patch("custom_components.gridmeter.flow_switchgrid.CONSENT_TIMEOUT", 0.2):
             result = await hass.config_entries.flow.async_configure(
-                result["flow_id"],
-                {
-                    "first_name": "A",
-                    "last_name": "B",
-                    "email": "a@b.fr",
-                    "phone": "+33600000000",
-                    "genre": "M",
-                },
+                result["flow_id"], SIGNER
             )
             await hass.async_block_till_done()
             result = await hass.config_entries.flow.async_configure(result["flow_id"])
@@ -368,30 +332,12 @@ async def test_each_ask_state_has_its_own_message(
     """No signing page, or a status GridMeter does not know: each is said as
     it is (not as a failed address check) and the Ask is withdrawn.
     """
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "switchgrid"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
-    )
+    result = await start_flow(hass, switchgrid)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "Moreau", "prm": PARIS}
     )
     switchgrid.sim.fail_next("ask_get", 200, body={"id": "x", **answer})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "first_name": "A",
-            "last_name": "B",
-            "email": "a@b.fr",
-            "phone": "+33600000000",
-            "genre": "M",
-        },
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], SIGNER)
     await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
@@ -406,16 +352,7 @@ async def test_several_contracts_and_duplicates(
 ) -> None:
     """A choice among matches; a PRM already set up is refused."""
     await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "switchgrid"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"api_token": switchgrid.sim.token, "advanced": {"base_url": switchgrid.url}},
-    )
+    result = await start_flow(hass, switchgrid)
     from custom_components.gridmeter.providers.switchgrid import ContractMatch
 
     matches = [

@@ -68,9 +68,31 @@ def client_for(
     return DatadisClient(session, username, password, base_url=datadis.url, **kwargs)  # type: ignore[arg-type]
 
 
-async def supply_of(client: DatadisClient, cups: str) -> DatadisSupply:
+async def client_and_supply(
+    datadis: RunningSim,
+    session: aiohttp.ClientSession,
+    cups: str = FLAT,
+    **kwargs: object,
+) -> tuple[DatadisClient, DatadisSupply]:
+    """A client (`client_for` arguments) and one of its supplies as listed."""
+    client = client_for(datadis, session, **kwargs)  # type: ignore[arg-type]
     supplies = await client.async_get_supplies()
-    return next(s for s in supplies if s.cups == cups)
+    return client, next(s for s in supplies if s.cups == cups)
+
+
+def unknown_supply(
+    postal_code: str | None = None, region_code: str | None = None
+) -> DatadisSupply:
+    """A supply Datadis does not know, built without asking it."""
+    return DatadisSupply(
+        provider="datadis",
+        meter_id="X",
+        cups="X",
+        timezone="Europe/Madrid",
+        distributor_code="2",
+        postal_code=postal_code,
+        region_code=region_code,
+    )
 
 
 async def test_supplies_and_contract(
@@ -98,8 +120,7 @@ async def test_whole_window_equals_truth_per_hour_dst_included(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """24 months in one request; every hour equals the simulator's truth."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     batch = await client.async_get_consumption(flat, *WINDOW)
     got = {r.start: r.kwh for r in batch.readings if r.kind is EnergyKind.CONSUMPTION}
     truth = {
@@ -132,8 +153,7 @@ async def test_ide_stray_rows_and_solar_registers(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """i-DE's extra 00:00 rows are dropped and counted; solar columns parsed."""
-    client = client_for(datadis, session)
-    house = await supply_of(client, HEAT_PUMP)
+    client, house = await client_and_supply(datadis, session, HEAT_PUMP)
     batch = await client.async_get_consumption(
         house, date(2026, 9, 1), date(2026, 10, 1)
     )
@@ -142,8 +162,9 @@ async def test_ide_stray_rows_and_solar_registers(
     truth = datadis.truth(HEAT_PUMP)
     assert all(truth[hour].consumption == kwh for hour, kwh in got.items())
 
-    solar_client = client_for(datadis, session, "X1234567L")
-    solar = await supply_of(solar_client, SOLAR)
+    solar_client, solar = await client_and_supply(
+        datadis, session, SOLAR, username="X1234567L"
+    )
     batch = await solar_client.async_get_consumption(
         solar, date(2026, 6, 1), date(2026, 6, 1)
     )
@@ -156,8 +177,7 @@ async def test_identical_query_is_answered_from_the_ledger(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """The same query within 24 h never reaches Datadis, even after a restart."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     first = await client.async_get_consumption(
         flat, date(2026, 10, 1), date(2026, 10, 1)
     )
@@ -177,8 +197,7 @@ async def test_429_is_never_retried(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """Another client asked first: Datadis says 429; we then never ask again."""
-    other = client_for(datadis, session)
-    flat = await supply_of(other, FLAT)
+    other, flat = await client_and_supply(datadis, session)
     await other.async_get_max_power(flat, date(2026, 10, 1), date(2026, 10, 1))
     client = client_for(datadis, session)
     with pytest.raises(RateLimited) as raised:
@@ -195,8 +214,7 @@ async def test_server_error_burns_the_query(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """A 500 may have consumed the query: not repeated, but a smaller one may go."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     datadis.sim.fail_next("get-consumption-data-v2", status=500)
     with pytest.raises(ProviderUnavailable):
         await client.async_get_consumption(flat, *WINDOW)
@@ -222,8 +240,7 @@ async def test_token_expiry_logs_in_again(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """A 401 on a data call: one new login, one retry, success."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     datadis.sim.expire_tokens()
     assert await client.async_get_contract(flat) is not None
     assert datadis.sim.count("login") == 2
@@ -305,8 +322,7 @@ async def test_timeouts_garbage_and_distributor_errors(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """Each misbehaviour maps to its typed error."""
-    client = client_for(datadis, session, timeout=0.3)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session, timeout=0.3)
     datadis.sim.hang_next("get-consumption-data-v2", 2)
     with pytest.raises(RequestTimeout):
         await client.async_get_consumption(flat, date(2026, 1, 1), date(2026, 1, 1))
@@ -345,8 +361,7 @@ async def test_max_power_matches_truth(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """Monthly peaks per period, in kW, at their UTC instants."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     batch = await client.async_get_max_power(flat, *WINDOW)
     assert not batch.partial
     peaks = batch.peaks
@@ -363,41 +378,21 @@ async def test_area_averages(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """The public API's per-home daily average for the supply's postal code."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     averages = await client.async_get_area_averages(
         flat, date(2026, 10, 25), date(2026, 11, 8)
     )
     assert averages
     assert all(0 < a.average_kwh < 50 for a in averages)
-    nowhere = DatadisSupply(
-        provider="datadis",
-        meter_id="X",
-        cups="X",
-        timezone="Europe/Madrid",
-        distributor_code="2",
-        postal_code="99999",
-        region_code="28",
-    )
-    assert (
-        await client.async_get_area_averages(
-            nowhere, date(2026, 10, 25), date(2026, 11, 8)
-        )
-        == []
-    )
-    no_region = DatadisSupply(
-        provider="datadis",
-        meter_id="X",
-        cups="X",
-        timezone="Europe/Madrid",
-        distributor_code="2",
-    )
-    assert (
-        await client.async_get_area_averages(
-            no_region, date(2026, 10, 25), date(2026, 11, 8)
-        )
-        == []
-    )
+    nowhere = unknown_supply(postal_code="99999", region_code="28")
+    no_region = unknown_supply()
+    for supply in (nowhere, no_region):
+        assert (
+            await client.async_get_area_averages(
+                supply, date(2026, 10, 25), date(2026, 11, 8)
+            )
+            == []
+        ), supply
     datadis.sim.fail_next("api-search", status=500)
     with pytest.raises(ProviderUnavailable):
         await client.async_get_area_averages(
@@ -414,13 +409,7 @@ async def test_unreachable_host_is_not_remembered(
     )
     with pytest.raises(CannotConnect):
         await client.async_login()
-    supply = DatadisSupply(
-        provider="datadis",
-        meter_id="X",
-        cups="X",
-        timezone="Europe/Madrid",
-        distributor_code="2",
-    )
+    supply = unknown_supply()
     client.restore_token(
         {"token": "t", "expires": (NOW + timedelta(days=1)).isoformat()}
     )
@@ -438,8 +427,7 @@ async def test_stray_00_00_on_todays_partial_day_moves_nothing(
     datadis.sim.publication_delay = timedelta(0)
     today = NOW.date()
     datadis.sim.stray_rows(HEAT_PUMP, {today, today - timedelta(days=1)})
-    client = client_for(datadis, session)
-    house = await supply_of(client, HEAT_PUMP)
+    client, house = await client_and_supply(datadis, session, HEAT_PUMP)
     batch = await client.async_get_consumption(
         house, date(2026, 11, 1), date(2026, 11, 1)
     )
@@ -480,8 +468,7 @@ async def test_partial_consumption_answer_is_flagged_even_from_the_ledger(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """Rows with a distributorError beside them make a partial batch."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     datadis.sim.distributor_error(FLAT, {"2026/09"}, partial=True)
     batch = await client.async_get_consumption(
         flat, date(2026, 9, 1), date(2026, 10, 1)
@@ -504,8 +491,7 @@ async def test_partial_max_power_answer_is_flagged_even_from_the_ledger(
     datadis: RunningSim, session: aiohttp.ClientSession
 ) -> None:
     """Peaks with a distributorError beside them make a partial batch."""
-    client = client_for(datadis, session)
-    flat = await supply_of(client, FLAT)
+    client, flat = await client_and_supply(datadis, session)
     datadis.sim.distributor_error(FLAT, {"2026/09"}, partial=True)
     batch = await client.async_get_max_power(flat, date(2026, 9, 1), date(2026, 9, 1))
     assert batch.partial

@@ -80,6 +80,15 @@ def paris(day: date) -> datetime:
     return datetime.combine(day, time(), PARIS).astimezone(UTC)
 
 
+def consumption_curve(first: date, last: date) -> OrderRequest:
+    """The consumption load curve from the Paris midnight starting ``first``
+    to the one starting ``last``.
+    """
+    return OrderRequest(
+        type="LOADCURVE", direction="CONSUMPTION", since=paris(first), until=paris(last)
+    )
+
+
 def tr(a: str, b: str) -> TimeRange:
     return TimeRange(start=time.fromisoformat(a), end=time.fromisoformat(b))
 
@@ -315,12 +324,7 @@ async def test_load_curve_and_daily_flows_equal_the_truth(
         client,
         sg,
         LYON_HOUSE,
-        OrderRequest(
-            type="LOADCURVE",
-            direction="CONSUMPTION",
-            since=paris(first),
-            until=paris(last),
-        ),
+        consumption_curve(first, last),
         OrderRequest(type="R65_SYNC", direction="SOUTIRAGE", since=first, until=last),
         OrderRequest(type="R64_SYNC", since=first, until=last),
         OrderRequest(type="R66_SYNC", since=first, until=last),
@@ -911,12 +915,7 @@ async def test_load_curve_csv_form(sg: Running, session: aiohttp.ClientSession) 
         client,
         sg,
         LYON_HOUSE,
-        OrderRequest(
-            type="LOADCURVE",
-            direction="CONSUMPTION",
-            since=paris(date(2026, 11, 3)),
-            until=paris(date(2026, 11, 8)),
-        ),
+        consumption_curve(date(2026, 11, 3), date(2026, 11, 8)),
         injection=False,
     )
     request = order.requests[0]
