@@ -119,12 +119,12 @@ async def test_flow_creates_user_and_onboards(
             "adults": 2,
             "children": 2,
             "elderlies": 1,
-            "appliances": ["heatPump", "electricVehicle"],
+            "appliances": ["heat_pump", "electric_vehicle"],
         },
     )
     assert result["step_id"] == "digiwatt_appliances"
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"heatPump": 1, "electricVehicle": 2}
+        flow_id, {"heat_pump": 1, "electric_vehicle": 2}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Digiwatt ···6789"

@@ -69,7 +69,7 @@ SIGNER = {
     "last_name": "B",
     "email": "a@b.fr",
     "phone": "+33600000000",
-    "genre": "M",
+    "genre": "m",
 }
 
 

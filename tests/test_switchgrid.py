@@ -45,7 +45,7 @@ SIGNER = {
     "last_name": "Martin",
     "email": "julie@example.org",
     "phone": "+33600000000",
-    "genre": "F",
+    "genre": "f",
 }
 
 

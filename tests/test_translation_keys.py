@@ -60,3 +60,28 @@ def test_every_translated_exception_has_a_text(language: str) -> None:
     exceptions = _strings(language)["exceptions"]
     missing = sorted(key for key in keys if key not in exceptions)
     assert not missing, f"{language}: exceptions without a text: {missing}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_appliance_sensor_has_a_name(language: str) -> None:
+    """Each Digiwatt appliance (and an unknown one) gets a translated name.
+
+    The entity key keeps Digiwatt's camelCase name (the unique id as
+    released); the translation key is snake case, as hassfest requires.
+    """
+    from custom_components.gridmeter.providers.digiwatt import Appliance
+    from custom_components.gridmeter.sensor import appliance_descriptions
+
+    sensors = _strings(language)["entity"]["sensor"]
+    assert isinstance(sensors, dict)
+    names = [a.value for a in Appliance] + ["someFutureAppliance"]
+    for name in names:
+        for description in appliance_descriptions(name):
+            key = description.translation_key
+            assert key is not None
+            assert re.fullmatch(r"[a-z0-9_]+", key), key
+            assert key in sensors, f"{language}: {key}"
+            assert description.key.startswith(f"appliance_{name}_")
+    energy, _share = appliance_descriptions("airConditioner")
+    assert energy.translation_key == "appliance_air_conditioner_energy"
+    assert energy.key == "appliance_airConditioner_energy"

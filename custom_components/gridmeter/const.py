@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 import logging
+import re
 from typing import Final
 
 DOMAIN: Final = "gridmeter"
@@ -79,3 +80,13 @@ STANDARD_POWERS_KW: Final = (
     11.5,
     14.49,
 )
+
+
+def option_key(name: str) -> str:
+    """Return a provider's camelCase name as a translation / option key.
+
+    Home Assistant's translation keys are lower-case snake case (hassfest),
+    while Digiwatt's appliance names are camelCase:
+    "airConditioner" → "air_conditioner".
+    """
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -33,6 +33,7 @@ from .const import (
     CONF_PROVINCE,
     LOGGER,
     PROVIDER_DIGIWATT,
+    option_key,
 )
 from .flow_helpers import (
     CREDENTIAL_ERRORS,
@@ -68,6 +69,20 @@ CONF_ADULTS: Final = "adults"
 CONF_CHILDREN: Final = "children"
 CONF_ELDERLIES: Final = "elderlies"
 CONF_APPLIANCES: Final = "appliances"
+
+
+APPLIANCE_OPTIONS: Final[Mapping[str, Appliance]] = {
+    option_key(a.value): a for a in Appliance
+}
+"""The questionnaire's appliance options and the Digiwatt appliance of each."""
+
+
+def appliance_options(stored: Mapping[str, Any] | list[str]) -> list[str]:
+    """Return stored appliances (Digiwatt names) as the form's options."""
+    return [
+        option_key(name) for name in stored if option_key(name) in APPLIANCE_OPTIONS
+    ]
+
 
 CHECK_ERRORS: Final[Mapping[type[ProviderError], str]] = {
     **CREDENTIAL_ERRORS,
@@ -118,10 +133,11 @@ def household_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                 CONF_ELDERLIES, default=defaults.get(CONF_ELDERLIES, 0)
             ): _count(0, 20),
             vol.Optional(
-                CONF_APPLIANCES, default=list(defaults.get(CONF_APPLIANCES, {}))
+                CONF_APPLIANCES,
+                default=appliance_options(defaults.get(CONF_APPLIANCES, [])),
             ): SelectSelector(
                 SelectSelectorConfig(
-                    options=[a.value for a in Appliance],
+                    options=list(APPLIANCE_OPTIONS),
                     translation_key="appliance",
                     multiple=True,
                 )
@@ -130,12 +146,13 @@ def household_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
-def quantities_schema(appliances: list[str], defaults: Mapping[str, int]) -> vol.Schema:
-    """How many of each chosen appliance."""
+def quantities_schema(options: list[str], stored: Mapping[str, int]) -> vol.Schema:
+    """How many of each chosen appliance (`stored`: by Digiwatt name)."""
+    defaults = {option_key(name): count for name, count in stored.items()}
     return vol.Schema(
         {
-            vol.Required(name, default=defaults.get(name, 1)): _count(1, 50)
-            for name in appliances
+            vol.Required(option, default=defaults.get(option, 1)): _count(1, 50)
+            for option in options
         }
     )
 
@@ -155,9 +172,9 @@ def build_household(
             adults=int(answers[CONF_ADULTS]),
             children=int(answers[CONF_CHILDREN]),
             elderlies=int(answers[CONF_ELDERLIES]),
-            appliances={Appliance(k): int(v) for k, v in quantities.items()},
+            appliances={APPLIANCE_OPTIONS[k]: int(v) for k, v in quantities.items()},
         )
-    except ValueError:
+    except (KeyError, ValueError):
         return None, {"base": "invalid_household"}
     return household, {}
 

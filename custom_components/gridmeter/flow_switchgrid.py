@@ -371,7 +371,8 @@ class SwitchgridFlow(ConfigFlow):
                 last_name=user_input[CONF_LAST_NAME].strip(),
                 email=user_input[CONF_EMAIL].strip(),
                 phone=user_input[CONF_PHONE].strip(),
-                genre=user_input[CONF_GENRE],
+                # The form's options are translation keys (lower case).
+                genre=user_input[CONF_GENRE].upper(),
             )
             if "@" not in signer.email:
                 errors[CONF_EMAIL] = "invalid_email"
@@ -397,9 +398,9 @@ class SwitchgridFlow(ConfigFlow):
                 vol.Required(CONF_LAST_NAME): str,
                 vol.Required(CONF_EMAIL): EMAIL,
                 vol.Required(CONF_PHONE): TEL,
-                vol.Required(CONF_GENRE, default="M"): SelectSelector(
+                vol.Required(CONF_GENRE, default="m"): SelectSelector(
                     SelectSelectorConfig(
-                        options=["M", "F"],
+                        options=["m", "f"],
                         translation_key="genre",
                         mode=SelectSelectorMode.LIST,
                     )

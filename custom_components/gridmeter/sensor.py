@@ -30,7 +30,7 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import PROVIDER_DATADIS, PROVIDER_DIGIWATT, PROVIDER_SWITCHGRID
+from .const import PROVIDER_DATADIS, PROVIDER_DIGIWATT, PROVIDER_SWITCHGRID, option_key
 from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
 from .data import ConnectionStatus, EnergyTotals, Insights, MeterData
 from .entity import GreenWindowEntity, GridMeterEntity, device_info
@@ -380,7 +380,9 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
 
 def appliance_descriptions(name: str) -> tuple[GridMeterSensorDescription, ...]:
     """Energy and share of one appliance over the chosen period."""
-    known = name if name in APPLIANCE_KEYS else "other"
+    # Translation keys are snake case; the entity key (and so the unique id)
+    # keeps Digiwatt's name as released.
+    known = option_key(name) if name in APPLIANCE_KEYS else "other"
     return (
         GridMeterSensorDescription(
             key=f"appliance_{name}_energy",
