@@ -135,6 +135,9 @@ class GreenWindow:
     end: datetime
     renewable_share: float | None = None
     """Share of renewable production in the window, 0.0-1.0."""
+    basis: str | None = None
+    """What the window rests on: ``measured``, ``forecast`` or ``estimate``
+    (`signals.SignalBasis`); None when the source does not say (Digiwatt)."""
 
     def __post_init__(self) -> None:
         """Windows are UTC and non-empty."""
