@@ -22,7 +22,7 @@ from custom_components.gridmeter.const import (
     CONF_SUPPLIES,
     DOMAIN,
 )
-from custom_components.gridmeter.storage import account_store
+from custom_components.gridmeter.storage import account_key
 
 from .conftest import NOW, setup_entry
 from .datadis_sim import CANARY, CEUTA, FLAT, HEAT_PUMP, PASSWORD, SOLAR, RunningSim
@@ -130,9 +130,9 @@ async def test_default_address_is_not_stored(
     hass: HomeAssistant, datadis: RunningSim
 ) -> None:
     """Leaving the default API address stores nothing (the real one is used)."""
-    from custom_components.gridmeter.config_flow import GridMeterConfigFlow
+    from custom_components.gridmeter.hubs.datadis.flow import datadis_data
 
-    data, errors = GridMeterConfigFlow._datadis_data(
+    data, errors = datadis_data(
         {
             CONF_USERNAME: "12345678Z",
             CONF_PASSWORD: "x",
@@ -332,6 +332,6 @@ async def test_flow_store_is_per_account(
     hass: HomeAssistant, datadis: RunningSim
 ) -> None:
     """The hand-over store is keyed by a hash, never by the NIF."""
-    store = account_store(hass, "datadis", "12345678Z")
-    assert "12345678Z" not in store.key
-    assert store.key.startswith("gridmeter.datadis_")
+    key = account_key("datadis", "12345678Z")
+    assert "12345678Z" not in key
+    assert key.startswith("gridmeter.datadis_")

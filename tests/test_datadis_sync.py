@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.gridmeter.const import CONF_EXCLUDED_SUPPLIES, CONF_SUPPLIES
 from custom_components.gridmeter.coordinator import GridMeterConfigEntry
-from custom_components.gridmeter.sync.datadis import refresh_months
+from custom_components.gridmeter.hubs.datadis.coordinator import refresh_months
 
 from .conftest import NOW, setup_entry
 from .datadis_sim import FLAT, HEAT_PUMP, RunningSim
@@ -50,6 +50,9 @@ def served(datadis: RunningSim, cups: str) -> dict[datetime, float]:
     }
 
 
+# A 24-month import is what this test proves; on a loaded machine it needs
+# more than the suite's default per-test limit (a hang guard, not a timing).
+@pytest.mark.timeout(600)
 async def test_first_import_equals_truth_hour_by_hour(
     hass: HomeAssistant, datadis: RunningSim, datadis_entry: MockConfigEntry
 ) -> None:
@@ -94,6 +97,9 @@ async def test_first_import_equals_truth_hour_by_hour(
     assert datadis.sim.count("get-max-power-v2") == 2
 
 
+# A 24-month import is what this test proves; on a loaded machine it needs
+# more than the suite's default per-test limit (a hang guard, not a timing).
+@pytest.mark.timeout(600)
 async def test_reimport_changes_nothing_and_restart_sends_nothing(
     hass: HomeAssistant, datadis: RunningSim, datadis_entry: MockConfigEntry
 ) -> None:
@@ -353,7 +359,10 @@ async def test_supplies_refused_or_incomplete_keep_the_known_ones(
         -1
     ] == 200
     entry: GridMeterConfigEntry = datadis_entry  # type: ignore[assignment]
-    assert set(entry.runtime_data.sync.supplies) == {FLAT[:20], HEAT_PUMP[:20]}
+    assert set(entry.runtime_data.coordinator.state.supplies) == {
+        FLAT[:20],
+        HEAT_PUMP[:20],
+    }
     assert {
         d.id
         for d in dr.async_entries_for_config_entry(registry, datadis_entry.entry_id)
@@ -440,15 +449,15 @@ async def test_partial_distributor_answer_is_asked_again(
     rows = await read_hours(hass, f"{FLAT_ID}_consumption")
     assert rows
     assert datetime(2026, 9, 12, 10, tzinfo=UTC) not in rows
-    sync = flat_only.runtime_data.sync
-    (peak_months,) = sync.peak_months.values()
-    assert peak_months["2026-09"]["status"] == "failed"
-    assert peak_months["2026-09"]["reason"] == "distributorError"
+    state = flat_only.runtime_data.coordinator.state
+    (peak_months,) = state.peak_months.values()
+    assert peak_months["2026-09"].status == "failed"
+    assert peak_months["2026-09"].reason == "distributorError"
     datadis.sim.missing_days(FLAT, short)
     datadis.sim.distributor_error(FLAT, set())
     await next_day(hass, freezer)
     await assert_flat_equals_truth(hass, datadis)
-    assert peak_months["2026-09"]["status"] == "ok"
+    assert peak_months["2026-09"].status == "ok"
     assert any(
         r.endpoint == "get-max-power-v2"
         and r.query.get("startDate") <= "2026/09" <= r.query.get("endDate")
@@ -496,7 +505,7 @@ async def test_restart_mid_backfill_resumes_without_repeating_the_query(
     flat_only.add_to_hass(hass)
     assert await hass.config_entries.async_setup(flat_only.entry_id)
     entry: GridMeterConfigEntry = flat_only  # type: ignore[assignment]
-    ledger = entry.runtime_data.sync.client.ledger
+    ledger = entry.runtime_data.coordinator.client.ledger
     for _ in range(200):
         if any("consumption" in key for key in ledger.blocked()):
             break

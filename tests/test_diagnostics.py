@@ -47,7 +47,7 @@ async def test_diagnostics_are_redacted(
         hass, hass_client, datadis_entry
     )
     text = json.dumps(diagnostics)
-    token = datadis_entry.runtime_data.sync.client.token_state["token"]  # type: ignore[attr-defined, index]
+    token = datadis_entry.runtime_data.coordinator.client.token_state["token"]  # type: ignore[attr-defined, index]
     for secret in (
         PASSWORD,
         "12345678Z",
@@ -66,7 +66,7 @@ async def test_diagnostics_are_redacted(
     assert diagnostics["last_update_success"] is True
     assert diagnostics["account_status"] == "connected"
     assert len(diagnostics["meters"]) == 2
-    sync = diagnostics["sync"]
+    sync = diagnostics["state"]
     assert sync["has_token"] is True
     # supplies, 2 contracts, 2 consumption and 2 max-power queries
     assert sync["ledger"]["queries_last_24h"] == 7

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.gridmeter.const import DOMAIN
-from custom_components.gridmeter.flow_digiwatt import build_household
+from custom_components.gridmeter.hubs.digiwatt.household import build_household
 
 from .conftest import setup_entry
 from .digiwatt_sim import (
@@ -326,8 +326,10 @@ async def test_options_reauth_and_removal(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.options == {"live_interval": 30, "insights_period": "last-month"}
     assert entry.data["household"]["adults"] == 3
-    assert entry.runtime_data.live is not None
-    assert entry.runtime_data.live.update_interval == timedelta(seconds=30)
+    assert entry.runtime_data.extras["realtime"] is not None
+    assert entry.runtime_data.extras["realtime"].update_interval == timedelta(
+        seconds=30
+    )
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
@@ -375,7 +377,7 @@ async def test_diagnostics_are_redacted(
     text = json.dumps(diagnostics).lower()
     for secret in (digiwatt.sim.client_secret, ROME_POD, ROME_FLAT, COMPANY):
         assert secret.lower() not in text, secret
-    assert diagnostics["sync"]["windows"]
+    assert diagnostics["state"]["windows"]
 
 
 @pytest.mark.freeze_time(NOW, tick=True)
@@ -386,7 +388,7 @@ async def test_live_power_and_windows_failures(
     the known windows.
     """
     entry = await setup_rome(hass, digiwatt)
-    live = entry.runtime_data.live
+    live = entry.runtime_data.extras["realtime"]
     assert live is not None
     entity_id = entity_registry.async_get_entity_id(
         "sensor", DOMAIN, f"digiwatt_{ROME_POD}_live_power".lower()
@@ -398,11 +400,11 @@ async def test_live_power_and_windows_failures(
     await live.async_refresh()
     assert hass.states.get(entity_id).state != "unavailable"  # type: ignore[union-attr]
 
-    windows = entry.runtime_data.sync.windows  # type: ignore[attr-defined]
+    windows = entry.runtime_data.coordinator.state.windows
     digiwatt.sim.fail_next("greenness", status=500)
-    entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
+    entry.runtime_data.coordinator.state.last_success = None
     await entry.runtime_data.coordinator.async_refresh()
-    assert entry.runtime_data.sync.windows == windows  # type: ignore[attr-defined]
+    assert entry.runtime_data.coordinator.state.windows == windows  # type: ignore[attr-defined]
 
     digiwatt.sim.expire_tokens()
     digiwatt.sim.fail_next("token", status=401, times=5)
@@ -446,7 +448,7 @@ async def test_a_failing_analytics_endpoint_fails_nothing_else(
     last figures; the next run asks again for them.
     """
     entry = await setup_rome(hass, digiwatt)
-    sync: Any = entry.runtime_data.sync
+    sync: Any = entry.runtime_data.coordinator.state
     coordinator = entry.runtime_data.coordinator
     before = sync.insights
     assert before is not None and before.saving_kwh is not None
@@ -476,7 +478,7 @@ async def test_a_failed_series_keeps_green_windows_and_retries_soon(
     entry = await setup_rome(hass, digiwatt)
     coordinator = entry.runtime_data.coordinator
     digiwatt.sim.fail_next("latest", status=500)
-    entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
+    entry.runtime_data.coordinator.state.last_success = None
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
     next_at = coordinator._next_at
@@ -564,7 +566,7 @@ async def test_a_forgotten_user_is_registered_again(
     """
     entry = await setup_rome(hass, digiwatt)
     del digiwatt.sim.users[ROME_FLAT]
-    entry.runtime_data.sync.last_success = None  # type: ignore[attr-defined]
+    entry.runtime_data.coordinator.state.last_success = None
     await entry.runtime_data.coordinator.async_refresh()
     assert entry.runtime_data.coordinator.last_update_success
     user = digiwatt.sim.users[ROME_FLAT]
@@ -574,14 +576,17 @@ async def test_a_forgotten_user_is_registered_again(
 
 def test_next_run_counts_from_the_last_success() -> None:
     """Restarts do not postpone the hourly read."""
-    from custom_components.gridmeter.sync.digiwatt import DigiwattSync
+    from custom_components.gridmeter.hubs.digiwatt.coordinator import (
+        DigiwattCoordinator,
+    )
+    from custom_components.gridmeter.hubs.digiwatt.state import DigiwattState
 
-    sync = DigiwattSync.__new__(DigiwattSync)
-    sync.last_success = NOW
-    assert sync.next_run(NOW + timedelta(minutes=50)) == NOW + timedelta(hours=1)
-    assert sync.next_run(NOW + timedelta(hours=3)) == NOW + timedelta(hours=3)
-    sync.last_success = None
-    assert sync.next_run(NOW) == NOW + timedelta(hours=1)
+    coordinator = DigiwattCoordinator.__new__(DigiwattCoordinator)
+    coordinator.state = DigiwattState(last_success=NOW)
+    assert coordinator.next_run(NOW + timedelta(minutes=50)) == NOW + timedelta(hours=1)
+    assert coordinator.next_run(NOW + timedelta(hours=3)) == NOW + timedelta(hours=3)
+    coordinator.state.last_success = None
+    assert coordinator.next_run(NOW) == NOW + timedelta(hours=1)
 
 
 @pytest.mark.freeze_time(NOW, tick=True)

@@ -34,8 +34,8 @@ def _fast(switchgrid: RunningSwitchgrid) -> Iterator[None]:
     gone = {NOW.date() - timedelta(days=n) for n in range(20, 800)}
     switchgrid.sim.missing_days(PARIS, gone)
     with (
-        patch("custom_components.gridmeter.flow_switchgrid.POLL_FIRST", 0.01),
-        patch("custom_components.gridmeter.flow_switchgrid.POLL_MAX", 0.05),
+        patch("custom_components.gridmeter.hubs.switchgrid.consent.POLL_FIRST", 0.01),
+        patch("custom_components.gridmeter.hubs.switchgrid.consent.POLL_MAX", 0.05),
     ):
         yield
 
@@ -110,7 +110,7 @@ async def test_already_signed_and_consent_outage(
         expires_at=None,
     )
     with patch(
-        "custom_components.gridmeter.flow_switchgrid.async_poll_ask",
+        "custom_components.gridmeter.hubs.switchgrid.flow.async_poll_ask",
         return_value=accepted,
     ):
         result = await hass.config_entries.flow.async_configure(flow_id, SIGNER)
@@ -177,7 +177,7 @@ async def test_webhook_url_is_shown_with_an_https_address(
     await async_process_ha_core_config(
         hass, {"external_url": "http://home.example.org"}
     )
-    from custom_components.gridmeter.sync.switchgrid import external_webhook_url
+    from custom_components.gridmeter.hubs.switchgrid.webhook import external_webhook_url
 
     assert external_webhook_url(hass, "abc") is None
 
@@ -298,7 +298,7 @@ async def test_consent_poll_ends_without_signature(
 
     flow_id = await to_signer(hass, switchgrid)
     with patch(
-        "custom_components.gridmeter.flow_switchgrid.async_poll_ask",
+        "custom_components.gridmeter.hubs.switchgrid.flow.async_poll_ask",
         side_effect=[
             ask(AskStatus.PENDING_USER_ACTION, "https://x/c/z"),
             ask(AskStatus.UNKNOWN, None),
@@ -337,7 +337,7 @@ async def test_ask_poll_rides_out_a_blip_not_an_outage(
     """
     from unittest.mock import AsyncMock
 
-    from custom_components.gridmeter import flow_switchgrid
+    from custom_components.gridmeter.hubs.switchgrid import consent as flow_switchgrid
     from custom_components.gridmeter.providers.errors import CannotConnect
 
     monkeypatch.setattr(flow_switchgrid, "POLL_FIRST", 0.001)

@@ -13,6 +13,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -23,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.gridmeter.const import CONF_BASE_URL, DOMAIN
-from custom_components.gridmeter.storage import account_store
+from custom_components.gridmeter.storage import account_key
 
 from .conftest import NOW, setup_entry, short_history
 from .datadis_sim import FLAT, HEAT_PUMP, RunningSim
@@ -85,10 +86,10 @@ async def test_setup_unload_and_remove(
 
     assert await hass.config_entries.async_unload(datadis_entry.entry_id)
     assert datadis_entry.state is ConfigEntryState.NOT_LOADED
-    store = account_store(hass, "datadis", "12345678Z")
-    assert await store.async_load()
+    key = account_key("datadis", "12345678Z")
+    assert await Store[dict[str, object]](hass, 2, key).async_load()
     await hass.config_entries.async_remove(datadis_entry.entry_id)
-    assert await account_store(hass, "datadis", "12345678Z").async_load() is None
+    assert await Store[dict[str, object]](hass, 2, key).async_load() is None
 
 
 async def test_wrong_password_at_setup_starts_reauth(
@@ -275,7 +276,7 @@ async def test_login_rate_limited(
     await setup_entry(hass, datadis_entry)
     coordinator = datadis_entry.runtime_data.coordinator
     datadis.sim.fail_next("login", status=429)
-    datadis_entry.runtime_data.sync.client._token = None
+    datadis_entry.runtime_data.coordinator.client._token = None
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
     assert coordinator._next_at is not None

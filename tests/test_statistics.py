@@ -331,8 +331,10 @@ async def test_latest_data_survives_a_silence_longer_than_a_month(
     from custom_components.gridmeter.data import ConnectionStatus
     from custom_components.gridmeter.providers.models import MeterPoint
     from custom_components.gridmeter.statistics import async_import_energy
-    from custom_components.gridmeter.sync.common import (
-        async_energy_totals,
+    from custom_components.gridmeter.totals import (
+        HourlyMemory,
+        async_read_recent,
+        energy_totals,
         meter_status,
     )
 
@@ -346,8 +348,11 @@ async def test_latest_data_survives_a_silence_longer_than_a_month(
     ]
     await async_import_energy(hass, point, readings, None)
     now = datetime(2026, 11, 21, 10, tzinfo=UTC)
-    totals, latest = await async_energy_totals(
-        hass, point, [EnergyKind.CONSUMPTION], now
+    memory = HourlyMemory()
+    await async_read_recent(hass, memory, point, [EnergyKind.CONSUMPTION], now)
+    latest = memory.latest(point.meter_id)
+    totals = energy_totals(
+        memory.snapshot(point.meter_id, [EnergyKind.CONSUMPTION]), point.timezone, now
     )
     assert latest == last + HOUR
     assert totals[EnergyKind.CONSUMPTION].this_month is None

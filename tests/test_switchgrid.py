@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.gridmeter.const import DOMAIN
+from custom_components.gridmeter.hubs.switchgrid.state import OpenOrder
 from custom_components.gridmeter.tariffs import FranceHPHC
 
 from .conftest import NOW
@@ -53,8 +54,8 @@ SIGNER = {
 def _fast_polls() -> Iterator[None]:
     """Poll the Ask every few milliseconds instead of seconds."""
     with (
-        patch("custom_components.gridmeter.flow_switchgrid.POLL_FIRST", 0.01),
-        patch("custom_components.gridmeter.flow_switchgrid.POLL_MAX", 0.05),
+        patch("custom_components.gridmeter.hubs.switchgrid.consent.POLL_FIRST", 0.01),
+        patch("custom_components.gridmeter.hubs.switchgrid.consent.POLL_MAX", 0.05),
     ):
         yield
 
@@ -295,7 +296,9 @@ async def test_address_check_failure_and_unsigned_consent(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"name": name, "prm": prm}
         )
-        with patch("custom_components.gridmeter.flow_switchgrid.CONSENT_TIMEOUT", 0.2):
+        with patch(
+            "custom_components.gridmeter.hubs.switchgrid.flow.CONSENT_TIMEOUT", 0.2
+        ):
             result = await hass.config_entries.flow.async_configure(
                 result["flow_id"], SIGNER
             )
@@ -408,7 +411,7 @@ async def test_load_curve_never_collected(
     """
     switchgrid.sim.activation_delay = timedelta(days=60)
     entry = await add_entry(hass, switchgrid, name="Lefebvre", prm=LILLE)
-    sync = entry.runtime_data.sync
+    sync = entry.runtime_data.coordinator.state
     issue_id = f"load_curve_pending_{entry.entry_id}".lower()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
     meter = entry.runtime_data.coordinator.data.meters[LILLE]
@@ -529,7 +532,9 @@ async def test_consent_repair_failures(
     assert flow["type"] == "abort"
     assert flow["reason"] == "ask_unexpected_status"
 
-    with patch("custom_components.gridmeter.repairs.CONSENT_TIMEOUT", 0.2):
+    with patch(
+        "custom_components.gridmeter.hubs.switchgrid.repair.CONSENT_TIMEOUT", 0.2
+    ):
         response = await client.post(
             "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
         )
@@ -618,9 +623,11 @@ async def test_restart_resumes_the_open_order(
 ) -> None:
     """An order still running at a restart is polled again, not placed again."""
     switchgrid.sim.order_delay = 3600
-    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 0.3):
+    with patch(
+        "custom_components.gridmeter.hubs.switchgrid.coordinator.ORDER_WAIT", 0.3
+    ):
         entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
-        assert entry.runtime_data.sync.orders
+        assert entry.runtime_data.coordinator.state.orders
         assert not await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
         await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
@@ -632,7 +639,7 @@ async def test_restart_resumes_the_open_order(
         await hass.async_block_till_done(wait_background_tasks=True)
     assert calls(switchgrid, "order") == 2
     assert await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
-    assert not entry.runtime_data.sync.orders
+    assert not entry.runtime_data.coordinator.state.orders
 
 
 async def test_options_off_peak_override_reimports(
@@ -684,7 +691,7 @@ async def test_diagnostics_are_redacted(
         "moreau",
     ):
         assert secret.lower() not in text, secret
-    assert diagnostics["sync"]["open_orders"] == 0
+    assert diagnostics["state"]["open_orders"] == 0
 
 
 async def test_lost_and_stuck_orders_and_revocation_failure(
@@ -698,14 +705,16 @@ async def test_lost_and_stuck_orders_and_revocation_failure(
     from homeassistant.components import persistent_notification
 
     entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
-    sync = entry.runtime_data.sync
-    sync.orders["forgotten"] = {"at": NOW.isoformat(), "day": "x"}
+    sync = entry.runtime_data.coordinator.state
+    sync.orders["forgotten"] = OpenOrder(id="forgotten", at=NOW)
     sync.last_order_day = None
     await entry.runtime_data.coordinator.async_refresh()
     assert "forgotten" not in sync.orders
 
     switchgrid.sim.order_delay = 10**6
-    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 0.2):
+    with patch(
+        "custom_components.gridmeter.hubs.switchgrid.coordinator.ORDER_WAIT", 0.2
+    ):
         sync.last_order_day = None
         await entry.runtime_data.coordinator.async_refresh()
         assert len(sync.orders) == 1
@@ -737,7 +746,7 @@ async def test_order_answers_shaped_like_the_api_document(
     assert calls(switchgrid, "order") == 2
     await entry.runtime_data.coordinator.async_refresh()
     assert calls(switchgrid, "order") == 2
-    assert not entry.runtime_data.sync.orders
+    assert not entry.runtime_data.coordinator.state.orders
 
     switchgrid.sim.order_answer = "seed"
     await add_entry(hass, switchgrid, name="Garcia", prm=TOULOUSE, injection=True)
@@ -764,7 +773,7 @@ async def test_load_curve_of_unknown_direction_is_skipped(
     prefix = f"gridmeter:switchgrid_{TOULOUSE}"
     assert not await read_hours(hass, f"{prefix}_consumption")
     assert not await read_hours(hass, f"{prefix}_return")
-    assert entry.runtime_data.sync.last_run.requests_failed == [
+    assert entry.runtime_data.coordinator.last_run.requests_failed == [
         "LOADCURVE",
         "LOADCURVE",
     ]
@@ -802,21 +811,25 @@ async def test_webhook_answers_before_the_sync_ends(
     """
     await hass.config.async_update(external_url=EXTERNAL_URL)
     switchgrid.sim.order_delay = 3600
-    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 0.2):
+    with patch(
+        "custom_components.gridmeter.hubs.switchgrid.coordinator.ORDER_WAIT", 0.2
+    ):
         entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
-    sync = entry.runtime_data.sync
-    order_id = next(iter(sync.orders))
+    coordinator = entry.runtime_data.coordinator
+    order_id = next(iter(coordinator.state.orders))
     client = await hass_client_no_auth()
     url = f"/api/webhook/{entry.data['webhook_id']}"
     event = {"event": {"_tag": "order.request_success", "orderId": order_id}}
-    with patch("custom_components.gridmeter.sync.switchgrid.ORDER_WAIT", 2.0):
+    with patch(
+        "custom_components.gridmeter.hubs.switchgrid.coordinator.ORDER_WAIT", 2.0
+    ):
         response = await client.post(url, json=event)
         assert response.status == 200
         await asyncio.sleep(0.1)
         # Answered, and the sync is still polling the order.
-        assert sync._lock.locked()
+        assert coordinator.running
         await hass.async_block_till_done(wait_background_tasks=True)
-    assert not sync._lock.locked()
+    assert not coordinator.running
 
 
 async def test_contract_details_survive_a_restart(
@@ -853,10 +866,8 @@ async def test_consent_repair_outage_and_address_check(
     from homeassistant.components.repairs import DOMAIN as REPAIRS
     from homeassistant.setup import async_setup_component
 
-    from custom_components.gridmeter.repairs import (
-        ConsentRepairFlow,
-        async_create_fix_flow,
-    )
+    from custom_components.gridmeter.hubs.switchgrid.repair import ConsentRepairFlow
+    from custom_components.gridmeter.repairs import async_create_fix_flow
 
     entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
     switchgrid.sim.revoke(entry.data["ask_id"])

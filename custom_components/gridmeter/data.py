@@ -1,12 +1,11 @@
-"""What the coordinator shares with entities, and what a provider sync offers."""
+"""What a coordinator shares with its entities."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
 
 from .providers.models import (
     AreaAverage,
@@ -16,6 +15,7 @@ from .providers.models import (
     MeterPoint,
     PowerPeak,
 )
+from .spec import Capability
 from .tariffs import TariffCalendar
 
 
@@ -71,6 +71,8 @@ class MeterData:
     """Everything the entities of one supply point show."""
 
     point: MeterPoint
+    capabilities: frozenset[Capability] = frozenset()
+    """What this supply point can show (from its hub's spec)."""
     contract: Contract | None = None
     kinds: frozenset[EnergyKind] = frozenset()
     energy: dict[EnergyKind, EnergyTotals] = field(default_factory=dict)
@@ -100,44 +102,3 @@ class GridMeterData:
     account_status: ConnectionStatus = ConnectionStatus.WAITING_FOR_DATA
     last_sync: datetime | None = None
     next_sync: datetime | None = None
-
-
-@dataclass(slots=True, kw_only=True)
-class SyncResult:
-    """How a provider sync went."""
-
-    data: GridMeterData
-    retry_at: datetime | None = None
-    """When a later attempt may fix what failed (sooner than the daily run)."""
-
-
-class ProviderSync(Protocol):
-    """What a provider's sync offers the coordinator."""
-
-    provider: str
-    retry_delay: timedelta
-    """How long after a failed run to try again (sooner where data slips away)."""
-
-    async def async_load(self) -> None:
-        """Read what is stored; no network."""
-
-    async def async_run(self, *, initial: bool) -> SyncResult:
-        """Sync with the provider; `initial` fetches only what set-up needs."""
-
-    def next_run(self, now: datetime) -> datetime:
-        """When the next regular sync is due."""
-
-    def is_due(self, now: datetime) -> bool:
-        """Whether a regular sync was missed (HA was down at its time)."""
-
-    async def async_shutdown(self) -> None:
-        """Persist state before unload."""
-
-    def diagnostics(self) -> dict[str, Any]:
-        """State worth showing in diagnostics (redacted by the caller)."""
-
-    def meter_choices(self) -> dict[str, str]:
-        """Every known supply point: id → a label the user recognises."""
-
-    def included_ids(self) -> list[str]:
-        """Return the supply points followed (by default or as the user chose)."""

@@ -9,42 +9,24 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_AUTHORIZED_NIF
 from .coordinator import GridMeterConfigEntry
 from .storage import to_json
 
-# Secrets, personal identifiers and anything that locates the home.
+# Secrets, personal identifiers and anything that locates the home; each
+# hub's spec adds its own keys.
 TO_REDACT = {
     CONF_PASSWORD,
     CONF_USERNAME,
-    CONF_AUTHORIZED_NIF,
     "title",
     "unique_id",
     "token",
     "address",
-    "cups",
     "meter_id",
     "postal_code",
     "municipality",
     "region_code",
-    "area",
+    "province",
     "serial_number",
-    # Switchgrid
-    "api_token",
-    "signer",
-    "holder",
-    "address_lines",
-    "contract_id",
-    "ask_id",
-    "consent_id",
-    "webhook_id",
-    "prm",
-    # Digiwatt
-    "client_id",
-    "client_secret",
-    "pod",
-    "account_number",
-    "company_code",
 }
 
 
@@ -57,7 +39,6 @@ async def async_get_config_entry_diagnostics(
     data = coordinator.data
     # Meters are keyed by their identifier: number them instead.
     meters = [to_json(meter) for meter in (data.meters.values() if data else [])]
-    sync_state = runtime.sync.diagnostics()
     aliases: dict[str, str] = {}
     return async_redact_data(
         {
@@ -68,9 +49,17 @@ async def async_get_config_entry_diagnostics(
             if data and data.last_sync
             else None,
             "meters": meters,
-            "sync": _anonymise_keys(sync_state, aliases),
+            "state": _anonymise_keys(coordinator.diagnostics(), aliases),
+            "next_run": coordinator.next_at.isoformat()
+            if coordinator.next_at
+            else None,
+            "unexpected_failures": {
+                "runs_in_a_row": coordinator.failures.streak,
+                "total": coordinator.failures.total,
+                "failures": to_json(list(coordinator.failures.failures.values())),
+            },
         },
-        TO_REDACT,
+        TO_REDACT | runtime.spec.redact,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -19,39 +20,45 @@ from .data import MeterData
 from .green import next_boundary
 from .providers.models import GreenWindow, MeterPoint
 
-MANUFACTURERS = {
-    "datadis": "Datadis",
-    "switchgrid": "Enedis (Switchgrid)",
-    "digiwatt": "Digiwatt",
-}
-
 
 def device_identifier(point: MeterPoint) -> tuple[str, str]:
     """Return the device-registry identifier of a supply point."""
     return (DOMAIN, f"{point.provider}_{point.meter_id}".lower())
 
 
-def device_info(meter: MeterData) -> DeviceInfo:
-    """Describe the house: address, postal code, municipality, distributor, tariff."""
+def device_info(meter: MeterData, hub: str) -> DeviceInfo:
+    """Describe the house: address, postal code, municipality, distributor, tariff.
+
+    A house the hub gives no address for is named "Home" (translated, with
+    its province): never after its meter identifier. `hub` is the hub's
+    name, the manufacturer when the distributor is unknown.
+    """
     point = meter.point
     place = " ".join(part for part in (point.postal_code, point.municipality) if part)
     name = ", ".join(part for part in (point.address, place) if part)
     contract = meter.contract
-    return DeviceInfo(
+    info = DeviceInfo(
         identifiers={device_identifier(point)},
-        name=name or point.meter_id,
-        manufacturer=point.distributor or MANUFACTURERS.get(point.provider),
+        manufacturer=point.distributor or hub,
         model=(contract.tariff_code or contract.tariff_name) if contract else None,
         model_id=str(point.point_type) if point.point_type is not None else None,
         serial_number=point.meter_id,
     )
+    if name:
+        info["name"] = name
+    else:
+        info["translation_key"] = "home"
+        info["translation_placeholders"] = {
+            "place": point.municipality or point.province or point.region_code or "-"
+        }
+    return info
 
 
 @callback
 def async_add_green_window_entities(
     entry: GridMeterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    create: Callable[[GridMeterCoordinator, str], Entity],
+    create: Callable[[GridMeterCoordinator[Any], str], Entity],
 ) -> None:
     """Add `create`'s entity to every supply point with a green-window source.
 
@@ -78,14 +85,14 @@ def async_add_green_window_entities(
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
-class GridMeterEntity(CoordinatorEntity[GridMeterCoordinator]):
+class GridMeterEntity(CoordinatorEntity[GridMeterCoordinator[Any]]):
     """An entity of one supply point, fed by the coordinator."""
 
     _attr_has_entity_name = True
 
     def __init__(
         self,
-        coordinator: GridMeterCoordinator,
+        coordinator: GridMeterCoordinator[Any],
         meter_id: str,
         description: EntityDescription,
     ) -> None:
@@ -97,7 +104,7 @@ class GridMeterEntity(CoordinatorEntity[GridMeterCoordinator]):
         self._attr_unique_id = (
             f"{meter.point.provider}_{meter.point.meter_id}_{description.key}".lower()
         )
-        self._attr_device_info = device_info(meter)
+        self._attr_device_info = device_info(meter, coordinator.spec.name)
 
     @property
     def meter(self) -> MeterData | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -122,3 +128,58 @@ async def async_credentials_step(
         errors=errors,
         description_placeholders={"username": mask(identifier)},
     )
+
+
+class HubConfigFlow:
+    """The config-flow steps of one hub, run inside GridMeter's config flow.
+
+    GridMeter's config flow forwards every `async_step_<id>` it does not
+    have itself to the hub chosen in its menu (the hub's first step is named
+    after its spec's key); the steps show their forms through `self.flow`
+    and keep their own state on this object, never on the shared flow.
+    """
+
+    def __init__(self, flow: ConfigFlow) -> None:
+        """Attach the steps to the flow that runs them."""
+        self.flow = flow
+
+    @property
+    def hass(self) -> HomeAssistant:
+        """Home Assistant."""
+        return self.flow.hass
+
+    async def async_step_credentials(
+        self, entry: ConfigEntry, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for new credentials, check them and update the entry.
+
+        `step_id` is `reauth_confirm`, or `reconfigure`, which also offers the
+        API address.
+        """
+        raise NotImplementedError
+
+    def async_remove(self) -> None:
+        """Release what the steps hold: the flow ended (done, aborted or closed)."""
+
+
+class HubOptionsFlow:
+    """The options steps of one hub, run inside GridMeter's options flow.
+
+    Its `async_step_init` is the options flow's first step; every other
+    `async_step_<id>` is forwarded to it as well.
+    """
+
+    def __init__(self, flow: OptionsFlow) -> None:
+        """Attach the steps to the options flow that runs them."""
+        self.flow = flow
+
+    @property
+    def hass(self) -> HomeAssistant:
+        """Home Assistant."""
+        return self.flow.hass
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the hub's options."""
+        raise NotImplementedError

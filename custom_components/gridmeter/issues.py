@@ -212,3 +212,27 @@ def async_set_consent_issue(
         translation_key="consent_invalid",
         fixable=True,
     )
+
+
+ISSUE_TRACKER = "https://github.com/gridmeter/ha-gridmeter/issues"
+
+
+@callback
+def async_set_unexpected_issue(
+    hass: HomeAssistant, entry: GridMeterConfigEntry, active: bool
+) -> None:
+    """Raise (or clear) the issue of answers GridMeter keeps failing to read."""
+    issue_id = _entry_issue_id("unexpected_answer", entry)
+    if not active:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="unexpected_answer",
+        translation_placeholders={"entry": entry.title, "url": ISSUE_TRACKER},
+        learn_more_url=ISSUE_TRACKER,
+    )

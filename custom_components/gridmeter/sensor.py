@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import override
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -30,13 +30,14 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import PROVIDER_DATADIS, PROVIDER_DIGIWATT, PROVIDER_SWITCHGRID, option_key
+from .const import option_key
 from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
 from .data import ConnectionStatus, EnergyTotals, Insights, MeterData
 from .entity import GreenWindowEntity, GridMeterEntity, device_info
 from .green import current_window, next_window
 from .providers.digiwatt import Appliance
 from .providers.models import EnergyKind, GreenWindow, LivePower
+from .spec import REALTIME, Capability
 from .tariffs import FranceHPHC
 
 PARALLEL_UPDATES = 0
@@ -47,7 +48,7 @@ class GridMeterSensorDescription(SensorEntityDescription):
     """A GridMeter sensor: how to read it and whether a meter has it."""
 
     value_fn: Callable[[MeterData], StateType | datetime]
-    exists_fn: Callable[[MeterData], bool] = lambda _: True
+    has_fn: Callable[[MeterData], bool] = lambda _: True
     available_fn: Callable[[MeterData], bool] = lambda _: True
     """False makes the sensor unavailable (its source has nothing to say)."""
 
@@ -64,6 +65,11 @@ def _energy(
 
 def _has(kind: EnergyKind) -> Callable[[MeterData], bool]:
     return lambda meter: kind in meter.kinds
+
+
+def _can(capability: Capability) -> Callable[[MeterData], bool]:
+    """Whether the supply point's hub offers `capability`."""
+    return lambda meter: capability in meter.capabilities
 
 
 def _energy_descriptions(
@@ -88,7 +94,7 @@ def _energy_descriptions(
             suggested_display_precision=2,
             entity_registry_enabled_default=enabled,
             value_fn=_energy(kind, pick),
-            exists_fn=_has(kind),
+            has_fn=_has(kind),
         )
         for period, pick in periods
     )
@@ -125,12 +131,14 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,
         value_fn=lambda meter: meter.last_peak.kw if meter.last_peak else None,
+        has_fn=_can(Capability.MAX_POWER),
     ),
     GridMeterSensorDescription(
         key="last_max_power_time",
         translation_key="last_max_power_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda meter: meter.last_peak.at if meter.last_peak else None,
+        has_fn=_can(Capability.MAX_POWER),
     ),
     GridMeterSensorDescription(
         key="year_max_power",
@@ -140,6 +148,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         suggested_display_precision=3,
         entity_registry_enabled_default=False,
         value_fn=lambda meter: meter.year_peak.kw if meter.year_peak else None,
+        has_fn=_can(Capability.MAX_POWER),
     ),
     GridMeterSensorDescription(
         key="contracted_power_p1",
@@ -149,7 +158,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         value_fn=_contracted(0),
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
+        has_fn=_can(Capability.CONTRACTED_POWER),
     ),
     GridMeterSensorDescription(
         key="subscribed_power",
@@ -160,7 +169,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         suggested_display_precision=0,
         # Enedis subscribes power in kVA.
         value_fn=_contracted(0),
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+        has_fn=_can(Capability.SUBSCRIBED_POWER),
     ),
     GridMeterSensorDescription(
         key="tariff_option",
@@ -176,14 +185,14 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
             if meter.contract
             else None
         ),
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+        has_fn=_can(Capability.TARIFF_OPTION),
     ),
     GridMeterSensorDescription(
         key="off_peak_hours",
         translation_key="off_peak_hours",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda meter: _off_peak_text(meter),
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+        has_fn=_can(Capability.OFF_PEAK_HOURS),
     ),
     GridMeterSensorDescription(
         key="consent_expiry",
@@ -191,7 +200,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda meter: meter.consent_expires,
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_SWITCHGRID,
+        has_fn=_can(Capability.CONSENT),
     ),
     GridMeterSensorDescription(
         key="contracted_power_p2",
@@ -201,7 +210,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         value_fn=_contracted(1),
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
+        has_fn=_can(Capability.CONTRACTED_POWER),
     ),
     GridMeterSensorDescription(
         key="area_average_consumption",
@@ -215,7 +224,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         # Best effort: without a recent figure from the public API the
         # sensor is unavailable, never failing and never stale.
         available_fn=lambda meter: meter.area_average is not None,
-        exists_fn=lambda meter: meter.point.provider == PROVIDER_DATADIS,
+        has_fn=_can(Capability.NEIGHBOUR_FIGURE),
     ),
     GridMeterSensorDescription(
         key="latest_data",
@@ -242,7 +251,7 @@ TARIFF_PERIOD_SENSOR = GridMeterSensorDescription(
     value_fn=lambda meter: (
         meter.calendar.period_at(dt_util.utcnow()) if meter.calendar else None
     ),
-    exists_fn=lambda meter: meter.calendar is not None,
+    has_fn=lambda meter: meter.calendar is not None,
 )
 
 
@@ -264,8 +273,7 @@ def _band(band: str) -> Callable[[Insights], float | None]:
     return lambda insights: insights.bands_12m_kwh.get(band)
 
 
-def _has_insights(meter: MeterData) -> bool:
-    return meter.point.provider == PROVIDER_DIGIWATT
+_has_insights = _can(Capability.APPLIANCES)
 
 
 INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
@@ -276,7 +284,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=1,
         value_fn=_insight(lambda i: i.total_kwh),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="period_change",
@@ -284,7 +292,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
         value_fn=_insight(lambda i: _pct(i.change_ratio)),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="similar_homes_min",
@@ -293,7 +301,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=1,
         value_fn=_insight(lambda i: i.similar_min_kwh),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="similar_homes_max",
@@ -302,7 +310,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=1,
         value_fn=_insight(lambda i: i.similar_max_kwh),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="similar_homes_you",
@@ -311,7 +319,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=1,
         value_fn=_insight(lambda i: i.you_kwh),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     *(
         GridMeterSensorDescription(
@@ -321,7 +329,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
             suggested_display_precision=0,
             entity_registry_enabled_default=False,
             value_fn=_insight(_habit(part)),
-            exists_fn=_has_insights,
+            has_fn=_has_insights,
         )
         for part in ("night", "morning", "afternoon", "evening")
     ),
@@ -332,7 +340,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=1,
         value_fn=_insight(lambda i: i.saving_kwh),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="saving_30d_cost",
@@ -341,7 +349,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         native_unit_of_measurement="EUR",
         suggested_display_precision=2,
         value_fn=_insight(lambda i: i.saving_euro),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="energy_30d",
@@ -351,7 +359,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         suggested_display_precision=1,
         entity_registry_enabled_default=False,
         value_fn=_insight(lambda i: i.energy_30d_kwh),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     GridMeterSensorDescription(
         key="cost_30d",
@@ -361,7 +369,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
         suggested_display_precision=2,
         entity_registry_enabled_default=False,
         value_fn=_insight(lambda i: i.cost_30d_euro),
-        exists_fn=_has_insights,
+        has_fn=_has_insights,
     ),
     *(
         GridMeterSensorDescription(
@@ -371,7 +379,7 @@ INSIGHT_SENSORS: tuple[GridMeterSensorDescription, ...] = (
             native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
             suggested_display_precision=0,
             value_fn=_insight(_band(band)),
-            exists_fn=_has_insights,
+            has_fn=_has_insights,
         )
         for band in ("f1", "f2", "f3")
     ),
@@ -459,7 +467,10 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every supply point, and for new ones as they appear."""
     coordinator = entry.runtime_data.coordinator
-    live = entry.runtime_data.live
+    # A hub with realtime load runs it as an extra coordinator (LivePower).
+    live: DataUpdateCoordinator[LivePower] | None = entry.runtime_data.extras.get(
+        REALTIME
+    )
     known: set[tuple[str, str]] = set()
 
     @callback
@@ -471,7 +482,7 @@ async def async_setup_entry(
         entities: list[SensorEntity] = []
         for meter_id, meter in coordinator.data.meters.items():
             for description, entity_class in _descriptions():
-                if (meter_id, description.key) in known or not description.exists_fn(
+                if (meter_id, description.key) in known or not description.has_fn(
                     meter
                 ):
                     continue
@@ -485,7 +496,11 @@ async def async_setup_entry(
                             entities.append(
                                 GridMeterSensor(coordinator, meter_id, described)
                             )
-            if live is not None and (meter_id, LIVE_POWER.key) not in known:
+            if (
+                live is not None
+                and Capability.REALTIME in meter.capabilities
+                and (meter_id, LIVE_POWER.key) not in known
+            ):
                 known.add((meter_id, LIVE_POWER.key))
                 entities.append(LivePowerSensor(live, coordinator, meter_id))
             if meter.green_windows is not None:
@@ -520,7 +535,7 @@ class GridMeterSensor(GridMeterEntity, SensorEntity):
 
     def __init__(
         self,
-        coordinator: GridMeterCoordinator,
+        coordinator: GridMeterCoordinator[Any],
         meter_id: str,
         description: GridMeterSensorDescription,
     ) -> None:
@@ -572,7 +587,7 @@ class GridMeterTariffPeriodSensor(GridMeterSensor):
 
     def __init__(
         self,
-        coordinator: GridMeterCoordinator,
+        coordinator: GridMeterCoordinator[Any],
         meter_id: str,
         description: GridMeterSensorDescription,
     ) -> None:
@@ -624,7 +639,7 @@ class LivePowerSensor(
     def __init__(
         self,
         live: DataUpdateCoordinator[LivePower],
-        coordinator: GridMeterCoordinator,
+        coordinator: GridMeterCoordinator[Any],
         meter_id: str,
     ) -> None:
         """Attach to the supply point's device; read the realtime coordinator."""
@@ -633,7 +648,7 @@ class LivePowerSensor(
         self._attr_unique_id = (
             f"{meter.point.provider}_{meter.point.meter_id}_{LIVE_POWER.key}".lower()
         )
-        self._attr_device_info = device_info(meter)
+        self._attr_device_info = device_info(meter, coordinator.spec.name)
 
     @property
     @override

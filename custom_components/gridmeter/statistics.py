@@ -197,6 +197,16 @@ class WriteReport:
     """What a write did: rows sent to the recorder, by statistic."""
 
     rows: dict[str, int] = field(default_factory=dict)
+    hours: dict[str, dict[datetime, float]] = field(default_factory=dict)
+    """The complete hourly kWh given, by series key (`consumption`, ...)."""
+
+    def kind_hours(self) -> dict[EnergyKind, dict[datetime, float]]:
+        """Return the hours of the whole registers (not their tariff periods)."""
+        return {
+            kind: hours
+            for key, hours in self.hours.items()
+            if (kind := _KIND_BY_KEY.get(key)) is not None
+        }
 
     @property
     def total(self) -> int:
@@ -462,6 +472,7 @@ _KIND_LABELS: Final = {
     EnergyKind.SELF_CONSUMPTION: "self-consumption",
 }
 MAX_POWER: Final = "max_power"
+_KIND_BY_KEY: Final = {kind.value: kind for kind in EnergyKind}
 
 
 def meter_label(point: MeterPoint) -> str:
@@ -501,7 +512,7 @@ async def async_import_energy(
     # Tens of thousands of readings: sum them outside the event loop.
     hourly = await hass.async_add_executor_job(aggregate_hourly, readings, calendar)
     writer = get_writer(hass)
-    report = WriteReport()
+    report = WriteReport(hours=hourly.series)
     for key in sorted(hourly.series.keys() | hourly.period_series.keys()):
         statistic = energy_statistic(point, key)
         report.rows[statistic.statistic_id] = await writer.async_write_energy(

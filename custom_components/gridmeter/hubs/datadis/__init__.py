@@ -1,0 +1,26 @@
+"""Datadis (Spain): the spec of the hub."""
+
+from __future__ import annotations
+
+from ...const import CONF_AUTHORIZED_NIF, PROVIDER_DATADIS
+from ...spec import Capability, ProviderSpec
+from .coordinator import DatadisCoordinator
+from .flow import DatadisConfigFlow, DatadisOptionsFlow
+
+SPEC = ProviderSpec(
+    key=PROVIDER_DATADIS,
+    name="Datadis",
+    capabilities=frozenset(
+        {
+            Capability.TARIFF_SPLIT,
+            Capability.RETURN,
+            Capability.MAX_POWER,
+            Capability.CONTRACTED_POWER,
+            Capability.NEIGHBOUR_FIGURE,
+        }
+    ),
+    coordinator=DatadisCoordinator,
+    config_flow=DatadisConfigFlow,
+    options_flow=DatadisOptionsFlow,
+    redact=frozenset({CONF_AUTHORIZED_NIF, "cups", "area"}),
+)
