@@ -35,6 +35,7 @@ from custom_components.gridmeter.pricing import (
     power_saving,
     price_book_to_list,
     price_set_to_dict,
+    tempo_colour_at,
     tempo_day,
     tempo_period,
 )
@@ -386,13 +387,16 @@ def test_tempo_day_over_the_autumn_night_has_25_hours() -> None:
     assert sorted(set(white.values())) == [TEMPO["white_hc"], TEMPO["white_hp"]]
     assert sum(v == TEMPO["white_hc"] for v in white.values()) == 9  # 22:00-06:00
     assert set(result.missing.values()) == {MissingPrice.TEMPO}
-    assert len(result.missing) == 24 + 25 - 25
+    assert len(result.missing) == 6 + 18  # 25 Oct before 06:00, 26 Oct after
 
 
 def test_tempo_helpers() -> None:
     assert tempo_day(utc(2025, 7, 1, 3)) == date(2025, 6, 30)  # 05:00 Paris
     assert tempo_day(utc(2025, 7, 1, 4)) == date(2025, 7, 1)  # 06:00 Paris
     assert tempo_period(utc(2025, 7, 1, 20), TempoColour.RED) == "red_hc"
+    days = {date(2025, 6, 30): TempoColour.WHITE}
+    assert tempo_colour_at(days, utc(2025, 7, 1, 3)) is TempoColour.WHITE
+    assert tempo_colour_at(days, utc(2025, 7, 1, 4)) is None
     assert tempo_period(utc(2025, 7, 1, 19), TempoColour.RED) == "red_hp"
 
 
@@ -890,26 +894,22 @@ def priced_history(
             )
         )
     first = utc(2025, 3, 24) + draw(st.integers(0, 24 * 10)) * HOUR
-    hours = [first + i * HOUR for i in range(draw(st.integers(1, 96)))]
+    hours = [first + i * HOUR for i in range(draw(st.integers(1, 48)))]
     energy: dict[str, dict[datetime, float]] = {}
+    # Each hour of each register: up to two periods (a split hour) and kWh.
+    cells = st.dictionaries(st.sampled_from(supply.calendar.periods), kwh, max_size=2)
     for register in ("consumption", "return"):
-        for hour in hours:
-            total = 0.0
-            for period in draw(
-                st.lists(
-                    st.sampled_from(supply.calendar.periods), max_size=2, unique=True
-                )
-            ):
-                value = draw(kwh)
+        for hour, split in zip(
+            hours,
+            draw(st.lists(cells, min_size=len(hours), max_size=len(hours))),
+            strict=True,
+        ):
+            for period, value in split.items():
                 energy.setdefault(f"{register}_{period}", {})[hour] = value
-                total += value
-            energy.setdefault(register, {})[hour] = total
-    pvpc = {h: draw(price_values) for h in hours if draw(st.booleans())}
-    tempo = {
-        d: draw(st.sampled_from(TempoColour))
-        for d in {tempo_day(h) for h in hours}
-        if draw(st.booleans())
-    }
+            energy.setdefault(register, {})[hour] = sum(split.values())
+    pvpc = draw(st.dictionaries(st.sampled_from(hours), price_values))
+    days = sorted({tempo_day(h) for h in hours})
+    tempo = draw(st.dictionaries(st.sampled_from(days), st.sampled_from(TempoColour)))
     return energy, PriceBook(tuple(sets)), supply, pvpc, tempo
 
 

@@ -43,6 +43,7 @@ from .cost import (
     money_rows,
     money_series,
     power_saving,
+    tempo_colour_at,
     tempo_day,
     tempo_period,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "power_saving",
     "price_book_to_list",
     "price_set_to_dict",
+    "tempo_colour_at",
     "tempo_day",
     "tempo_period",
 ]

@@ -90,6 +90,13 @@ def tempo_day(instant: datetime) -> date:
     return day - timedelta(days=1) if local.hour < TEMPO_DAY_START else day
 
 
+def tempo_colour_at(
+    days: Mapping[date, TempoColour], instant: datetime
+) -> TempoColour | None:
+    """Return the Tempo colour in force at an instant (None: not known yet)."""
+    return days.get(tempo_day(instant))
+
+
 def tempo_period(instant: datetime, colour: TempoColour) -> str:
     """Return the Tempo price period of an instant: ``blue_hc``, ``red_hp`` …."""
     hour = instant.astimezone(PARIS).hour
@@ -146,7 +153,7 @@ class _Pricer:
                 return MissingPrice.PVPC
             return _UnitPrice(instant, factor, flat=pvpc)
         if price_set.plan is Plan.FR_TEMPO:
-            colour = self.tempo.get(tempo_day(instant))
+            colour = tempo_colour_at(self.tempo, instant)
             if colour is None:
                 return MissingPrice.TEMPO
             # A book's sets have every price of their plan (`PriceBook`).
