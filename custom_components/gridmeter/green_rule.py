@@ -170,7 +170,11 @@ class GridShares:
 
     @classmethod
     def from_mix(cls, mix: Iterable[GridMix], timezone: str) -> GridShares:
-        """Aggregate a grid's mix rows (any bases, any order) into shares."""
+        """Aggregate a grid's mix rows (any order) into shares.
+
+        Measured and forecast rows are used; rows a source labels as
+        estimates are not (the estimate is this module's own rule).
+        """
         rows = list(mix)
         measured = _latest_rows(rows, SignalBasis.MEASURED)
         return cls(
