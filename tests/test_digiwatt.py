@@ -10,7 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -290,6 +290,25 @@ async def test_entities_live_power_and_insights(
 
     live = float(state("live_power"))
     assert live == pytest.approx(digiwatt.sim.instant_w(ROME_FLAT), rel=0.2)
+    # The house is named in words (no address from Digiwatt), never by its
+    # POD, and neither are its entities; a hub without peaks has no peak
+    # sensors.
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"digiwatt_{ROME_POD}".lower()), entry.entry_id
+    )
+    assert device is not None
+    assert device.name == "Home (RM)"
+    live_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"digiwatt_{ROME_POD}_live_power".lower()
+    )
+    assert live_id is not None
+    assert ROME_POD.lower() not in live_id
+    assert (
+        entity_registry.async_get_entity_id(
+            "sensor", DOMAIN, f"digiwatt_{ROME_POD}_last_max_power".lower()
+        )
+        is None
+    )
     assert float(state("period_consumption")) > 0
     assert float(state("band_f1_12m")) > 0
     assert state("tariff_period") in {"f1", "f2", "f3"}
@@ -674,3 +693,24 @@ async def test_weekday_hours_go_to_their_band(
         for other in {"f1", "f2", "f3"} - {expected}:
             assert bands[other].get(hour, (0.0, 0.0))[0] == 0.0
     assert seen == {"f1", "f2", "f3"}
+
+
+@pytest.mark.freeze_time(NOW, tick=True)
+async def test_reimport_reads_the_six_hours_digiwatt_keeps(
+    hass: HomeAssistant, digiwatt: RunningDigiwatt
+) -> None:
+    """Digiwatt keeps six hours: a re-import reads them now and says so."""
+    entry = await setup_rome(hass, digiwatt)
+    reads = digiwatt.sim.count("latest")
+    response = await hass.services.async_call(
+        DOMAIN,
+        "reimport",
+        {"config_entry_id": entry.entry_id, "start": "2026-01-01"},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert isinstance(response, dict)
+    assert response["note"] == "reimport_six_hours"
+    assert response["start"] == NOW.date().isoformat()
+    assert digiwatt.sim.count("latest") == reads + 1

@@ -79,6 +79,9 @@ async def test_setup_unload_and_remove(
     assert flat is not None
     assert flat.serial_number == FLAT[:20]
     assert flat.manufacturer
+    # The access tariff in the bill's words, not a code or the point type.
+    assert flat.model == "2.0TD"
+    assert flat.model_id is None
     assert "28004" in (flat.name or "")
     assert device_registry.async_get_device_by_identifier(
         HOUSE_DEVICE, datadis_entry.entry_id

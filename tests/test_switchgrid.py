@@ -13,7 +13,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -847,12 +851,21 @@ async def test_contract_details_survive_a_restart(
     assert isinstance(contract, SwitchgridContract)
     assert contract.tariff_option == "HPHC"
     assert contract.off_peak_text == "HC (22H30-6H30)"
-    # The diagnostic sensor shows the option, not the network tariff's label.
+    # The diagnostic sensor shows the option (a translated enum), not the
+    # network tariff's label; the device says it in words.
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"switchgrid_{LYON}_tariff_option"
     )
     assert entity_id
-    assert hass.states.get(entity_id).state == "HPHC"  # type: ignore[union-attr]
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "hphc"
+    assert state.attributes["options"] == ["base", "hphc", "tempo"]
+    entry_entity = er.async_get(hass).async_get(entity_id)
+    assert entry_entity is not None
+    device = dr.async_get(hass).async_get(entry_entity.device_id or "")
+    assert device is not None
+    assert device.model == "Heures creuses"
 
 
 async def test_consent_repair_outage_and_address_check(
@@ -899,3 +912,47 @@ async def test_consent_repair_outage_and_address_check(
 
     other = await async_create_fix_flow(hass, "x", {"entry_id": "gone"})
     assert not isinstance(other, ConsentRepairFlow)
+
+
+async def test_reimport_orders_the_period_once_a_day(
+    hass: HomeAssistant, switchgrid: RunningSwitchgrid
+) -> None:
+    """A re-import orders the curve and daily peaks from its day; the same
+    re-import the same day is not ordered (and billed) twice.
+    """
+    entry = await add_entry(hass, switchgrid, name="Moreau", prm=PARIS)
+    orders = calls(switchgrid, "order")
+    start = NOW.date() - timedelta(days=20)
+    data = {"config_entry_id": entry.entry_id, "start": start.isoformat()}
+    response = await hass.services.async_call(
+        DOMAIN, "reimport", data, blocking=True, return_response=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert isinstance(response, dict)
+    assert response["note"] is None
+    assert calls(switchgrid, "order") == orders + 1
+    latest = curve_requests(switchgrid)[-1]
+    assert latest.since.astimezone(PARIS_TZ).date() == start
+    r66 = [
+        request
+        for order in switchgrid.sim.orders.values()
+        for request in order.requests
+        if request.type == "R66_SYNC"
+    ][-1]
+    assert r66.since.date() == start  # a bare date: the Enedis day itself
+    assert not entry.runtime_data.coordinator.state.orders
+    await assert_consumption_continuous(hass)
+
+    again = await hass.services.async_call(
+        DOMAIN, "reimport", data, blocking=True, return_response=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert isinstance(again, dict)
+    assert again["note"] == "reimport_ordered"
+    assert calls(switchgrid, "order") == orders + 1
+
+
+async def assert_consumption_continuous(hass: HomeAssistant) -> None:
+    rows = await read_hours(hass, f"gridmeter:switchgrid_{PARIS}_consumption")
+    assert rows
+    assert_continuous(rows)

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
+from .const import DOMAIN
 from .coordinator import GridMeterConfigEntry, GridMeterRuntimeData
 from .entity import device_identifier
 from .hubs import spec_for
 from .issues import async_update_issues
 from .notify import async_notify
+from .services import async_setup_services
 from .storage import async_remove_account
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register GridMeter's actions."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> bool:

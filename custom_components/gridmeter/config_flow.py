@@ -14,9 +14,11 @@ from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
+    ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
@@ -25,6 +27,7 @@ from .const import DOMAIN
 from .coordinator import GridMeterConfigEntry
 from .flow_helpers import HubConfigFlow, HubOptionsFlow
 from .hubs import SPECS, spec_for
+from .prices_flow import SUBENTRY_PRICES, PricesSubentryFlow
 
 type Step = Callable[..., Awaitable[ConfigFlowResult]]
 
@@ -45,6 +48,15 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> GridMeterOptionsFlow:
         """Options: those of the entry's hub."""
         return GridMeterOptionsFlow()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Prices: one subentry per dated price set of a supply."""
+        return {SUBENTRY_PRICES: PricesSubentryFlow}
 
     @override
     async def async_step_user(

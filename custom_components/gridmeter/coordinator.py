@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -82,6 +82,18 @@ class RunResult:
     data: GridMeterData
     retry_at: datetime | None = None
     """When a later attempt may fix what failed (sooner than the regular run)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReimportPlan:
+    """What a re-import request became."""
+
+    runs_at: datetime
+    """When the hub is read again."""
+    start: date
+    """The first day re-read (a hub may keep less than what was asked)."""
+    note: str | None = None
+    """Why it waits or what limits it (a notification's key), if anything."""
 
 
 @dataclass(slots=True)
@@ -211,6 +223,10 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         """Run the hub; `initial` (at set-up) fetches only what set-up needs."""
         raise NotImplementedError
 
+    async def async_build_data(self, now: datetime) -> GridMeterData:
+        """Assemble the entities' data from the state and the hours in memory."""
+        raise NotImplementedError
+
     def next_run(self, now: datetime) -> datetime:
         """When the next regular run is due."""
         raise NotImplementedError
@@ -229,6 +245,12 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
 
     def diagnostics(self) -> dict[str, Any]:
         """State worth showing in diagnostics (the caller redacts identifiers)."""
+        raise NotImplementedError
+
+    def _plan_reimport(
+        self, meter_ids: Collection[str] | None, start: date | None, now: datetime
+    ) -> ReimportPlan:
+        """Mark what must be read again from `start` on (None: all the hub keeps)."""
         raise NotImplementedError
 
     # -- state -----------------------------------------------------------------
@@ -377,6 +399,30 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         """Ask for another run at `when` (the earliest request wins)."""
         if self._retry_at is None or when < self._retry_at:
             self._retry_at = when
+
+    async def async_reimport(
+        self, meter_ids: Collection[str] | None, start: date | None
+    ) -> ReimportPlan:
+        """Read the hub again for a period and rewrite what differs.
+
+        Within the hub's rules: what Datadis was asked less than 24 hours
+        ago is read again once it may be asked. Safe to repeat: the writer
+        changes nothing where the data did not change.
+        """
+        now = self._clock()
+        plan = self._plan_reimport(meter_ids, start, now)
+        self.async_save()
+        if plan.runs_at <= now:
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh(), f"{DOMAIN} {self.spec.key} re-import"
+            )
+        elif self._next_at is None or plan.runs_at < self._next_at:
+            self._schedule(plan.runs_at)
+        return plan
+
+    async def async_publish(self) -> None:
+        """Share what the run has brought so far (a backfill shows progress)."""
+        self.async_set_updated_data(await self.async_build_data(self._now))
 
     # -- the timetable -----------------------------------------------------------
 

@@ -74,6 +74,9 @@ class MeterData:
     capabilities: frozenset[Capability] = frozenset()
     """What this supply point can show (from its hub's spec)."""
     contract: Contract | None = None
+    model: str | None = None
+    """The supply in plain words for its device: the access tariff (2.0TD)
+    or the pricing option ("Heures creuses"); never a code."""
     kinds: frozenset[EnergyKind] = frozenset()
     energy: dict[EnergyKind, EnergyTotals] = field(default_factory=dict)
     latest_data: datetime | None = None

@@ -36,12 +36,10 @@ def device_info(meter: MeterData, hub: str) -> DeviceInfo:
     point = meter.point
     place = " ".join(part for part in (point.postal_code, point.municipality) if part)
     name = ", ".join(part for part in (point.address, place) if part)
-    contract = meter.contract
     info = DeviceInfo(
         identifiers={device_identifier(point)},
         manufacturer=point.distributor or hub,
-        model=(contract.tariff_code or contract.tariff_name) if contract else None,
-        model_id=str(point.point_type) if point.point_type is not None else None,
+        model=meter.model,
         serial_number=point.meter_id,
     )
     if name:

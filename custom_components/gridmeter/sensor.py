@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -108,6 +108,15 @@ def _contracted(index: int) -> Callable[[MeterData], float | None]:
     return value
 
 
+TARIFF_OPTIONS: Final = ("base", "hphc", "tempo")
+
+
+def _tariff_option(meter: MeterData) -> str | None:
+    """Return the contract's pricing option as an enum value (None if unknown)."""
+    option = (meter.contract.tariff_option or "") if meter.contract else ""
+    return option.lower() if option.lower() in TARIFF_OPTIONS else None
+
+
 def _off_peak_text(meter: MeterData) -> str | None:
     """Off-peak ranges as `22:30-06:30` (several joined by commas); None for BASE."""
     calendar = meter.calendar
@@ -129,7 +138,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         translation_key="last_max_power",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_display_precision=3,
+        suggested_display_precision=2,
         value_fn=lambda meter: meter.last_peak.kw if meter.last_peak else None,
         has_fn=_can(Capability.MAX_POWER),
     ),
@@ -145,7 +154,7 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         translation_key="year_max_power",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_display_precision=3,
+        suggested_display_precision=2,
         entity_registry_enabled_default=False,
         value_fn=lambda meter: meter.year_peak.kw if meter.year_peak else None,
         has_fn=_can(Capability.MAX_POWER),
@@ -174,17 +183,11 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
     GridMeterSensorDescription(
         key="tariff_option",
         translation_key="tariff_option",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(TARIFF_OPTIONS),
         entity_category=EntityCategory.DIAGNOSTIC,
-        # BASE / HPHC / TEMPO where the C68 contract tells, else its label.
-        value_fn=lambda meter: (
-            (
-                meter.contract.tariff_option
-                or meter.contract.tariff_name
-                or meter.contract.tariff_code
-            )
-            if meter.contract
-            else None
-        ),
+        # Base / HP-HC / Tempo, as the C68 contract tells (translated).
+        value_fn=lambda meter: _tariff_option(meter),
         has_fn=_can(Capability.TARIFF_OPTION),
     ),
     GridMeterSensorDescription(

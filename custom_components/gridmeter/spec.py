@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
+from .pricing import Country
+
 if TYPE_CHECKING:
     from homeassistant.components.repairs import RepairsFlow
 
@@ -101,5 +103,7 @@ class ProviderSpec:
         Callable[[HomeAssistant, GridMeterConfigEntry, str], RepairsFlow] | None
     ) = None
     """The fix flow of the hub's fixable issues (issue id given)."""
+    country: Country | None = None
+    """The country of its supplies: which price plans fit them (None: none)."""
     redact: frozenset[str] = field(default_factory=frozenset)
     """Entry and state keys diagnostics must redact (secrets, identifiers)."""

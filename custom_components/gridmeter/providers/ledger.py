@@ -118,6 +118,19 @@ class QueryLedger:
             if entry.outcome is not Outcome.OK and entry.expires_at > now
         }
 
+    def held_until(self, matches: Callable[[str], bool]) -> datetime | None:
+        """Return when the remembered queries whose key `matches` may be resent.
+
+        None when none of them is held now.
+        """
+        now = self._clock()
+        ends = [
+            entry.expires_at
+            for key, entry in self._entries.items()
+            if matches(key) and entry.expires_at > now
+        ]
+        return max(ends, default=None)
+
     def prune(self) -> None:
         """Forget expired entries."""
         now = self._clock()

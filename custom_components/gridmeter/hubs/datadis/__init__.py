@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...const import CONF_AUTHORIZED_NIF, PROVIDER_DATADIS
+from ...pricing import Country
 from ...spec import Capability, ProviderSpec
 from .coordinator import DatadisCoordinator
 from .flow import DatadisConfigFlow, DatadisOptionsFlow
@@ -10,6 +11,7 @@ from .flow import DatadisConfigFlow, DatadisOptionsFlow
 SPEC = ProviderSpec(
     key=PROVIDER_DATADIS,
     name="Datadis",
+    country=Country.SPAIN,
     capabilities=frozenset(
         {
             Capability.TARIFF_SPLIT,

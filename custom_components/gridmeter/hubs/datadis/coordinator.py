@@ -22,6 +22,7 @@ with 429 and has banned over-users):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 import logging
@@ -29,7 +30,7 @@ from typing import Any, Final, override
 from zoneinfo import ZoneInfo
 
 from ...const import CONF_EXCLUDED_SUPPLIES, CONF_SUPPLIES, DEFAULT_REFRESH_TIME
-from ...coordinator import RETRY_MARGIN, GridMeterCoordinator, RunResult
+from ...coordinator import RETRY_MARGIN, GridMeterCoordinator, ReimportPlan, RunResult
 from ...data import GridMeterData, MeterData
 from ...flow_helpers import mask
 from ...providers.datadis import DatadisBatch, DatadisClient, DatadisSupply, PeakBatch
@@ -49,7 +50,7 @@ from ...storage import to_json
 from ...tariffs import TariffCalendar, spain_20td_for
 from ...totals import account_status, meter_status, peak_summary
 from .client import datadis_client
-from .state import SCHEMA, DatadisState, MonthMark, MonthStatus
+from .state import SCHEMA, DatadisState, MonthMark, MonthStatus, ReimportRequest
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -105,6 +106,32 @@ def is_20td(supply: DatadisSupply, contract: Contract | None) -> bool:
         if contract.contracted_power_kw:
             return len(contract.contracted_power_kw) <= 2
     return supply.point_type in (None, 5)
+
+
+# Datadis's access-tariff codes (`codeFare`) and the tariffs they name.
+_ACCESS_TARIFFS: Final = {
+    "2T": "2.0TD",
+    "3T": "3.0TD",
+    "6T": "6.1TD",
+    "61": "6.1TD",
+    "62": "6.2TD",
+    "63": "6.3TD",
+    "64": "6.4TD",
+}
+
+
+def access_tariff(contract: Contract | None) -> str | None:
+    """Return the access tariff in the words of the bill: 2.0TD, 3.0TD, 6.1TD...
+
+    Datadis's `accessFare` text when it names one, else its `codeFare` code.
+    """
+    if contract is None:
+        return None
+    name = (contract.tariff_name or "").upper()
+    for tariff in ("2.0TD", "3.0TD", "6.1TD", "6.2TD", "6.3TD", "6.4TD"):
+        if tariff in name.replace(" ", ""):
+            return tariff
+    return _ACCESS_TARIFFS.get((contract.tariff_code or "").strip().upper())
 
 
 def digest_batch(
@@ -236,6 +263,18 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
         if initial:
             if not state.supplies and not state.no_supplies:
                 await self._async_sync_supplies()
+            # What the contract says (contracted power, tariff) shows as soon
+            # as the entry exists; a week's answer, so the daily run asks
+            # nothing again. Optional at set-up: a failure waits for the run.
+            for supply in self.included():
+                if supply.meter_id not in state.contracts:
+                    async with self.step("contract"):
+                        try:
+                            await self._async_sync_contract(supply)
+                        except ProviderError as err:
+                            _LOGGER.debug(
+                                "No contract at set-up: %s", type(err).__name__
+                            )
             return RunResult(data=await self.async_build_data(now))
 
         # Sign in first (free while the token lives): if Datadis is down, the
@@ -255,6 +294,7 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
                 redact(str(err)),
             )
             self.retry_after_error(err)
+        self._apply_due_reimports(now)
         for supply in self.included():
             async with self.step("contract"):
                 await self._async_sync_contract(supply)
@@ -264,9 +304,54 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
                 await self._async_sync_peaks(supply, now)
             async with self.step("neighbours"):
                 await self._async_sync_area(supply, now)
+            # A long first import shows each supply's history as it lands.
+            await self.async_publish()
         state.last_success = now
         self.last_run.requests = self.client.requests_sent - sent_before
         return RunResult(data=await self.async_build_data(now))
+
+    @override
+    def _plan_reimport(
+        self, meter_ids: Collection[str] | None, start: date | None, now: datetime
+    ) -> ReimportPlan:
+        """Read the months from `start` again, once Datadis may be asked them.
+
+        Queries sent less than 24 hours ago are answered from the ledger (the
+        same answer): the months are asked anew when every query of the
+        supply may be sent again.
+        """
+        local_today = now.astimezone(ZoneInfo(MADRID)).date()
+        oldest = add_months(local_today.replace(day=1), 1 - HISTORY_MONTHS)
+        first = max((start or oldest).replace(day=1), oldest)
+        runs_at = now
+        for supply in self.included():
+            if meter_ids is not None and supply.meter_id not in meter_ids:
+                continue
+            held = self.client.ruled_until(supply)
+            after = held + RETRY_MARGIN if held is not None and held > now else now
+            self.state.reimports[supply.meter_id] = ReimportRequest(
+                start=first, after=after
+            )
+            runs_at = max(runs_at, after)
+        return ReimportPlan(
+            runs_at=runs_at,
+            start=first,
+            note="reimport_deferred" if runs_at > now else None,
+        )
+
+    def _apply_due_reimports(self, now: datetime) -> None:
+        """Forget the marks of the months a due re-import reads again."""
+        state = self.state
+        for meter_id, request in list(state.reimports.items()):
+            if request.after > now:
+                self.retry_soon(request.after)
+                continue
+            first = month_key(request.start)
+            for series in (state.months, state.peak_months):
+                marks = series.get(meter_id, {})
+                for key in [k for k in marks if k >= first]:
+                    del marks[key]
+            del state.reimports[meter_id]
 
     async def _async_sync_supplies(self) -> None:
         state = self.state
@@ -523,6 +608,7 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
             return None
         return average
 
+    @override
     async def async_build_data(self, now: datetime) -> GridMeterData:
         """Assemble the entities' data from the state and the hours in memory."""
         state = self.state
@@ -532,6 +618,7 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
             meter = await self.async_meter_energy(supply, kinds, now)
             peaks = peak_summary(state.peaks.get(supply.meter_id, {}).values(), now)
             meter.contract = state.contracts.get(supply.meter_id)
+            meter.model = access_tariff(meter.contract)
             meter.last_peak = peaks.last
             meter.year_peak = peaks.year
             meter.peak_months = peaks.months

@@ -41,6 +41,15 @@ class MonthMark:
 
 
 @dataclass(slots=True, kw_only=True)
+class ReimportRequest:
+    """A re-import asked for: the months from `start` are read again `after`."""
+
+    start: date
+    after: datetime
+    """When every query of the supply may be asked anew (the 24-hour rule)."""
+
+
+@dataclass(slots=True, kw_only=True)
 class DatadisState:
     """Everything a Datadis account keeps (supply points keyed by meter id)."""
 
@@ -59,6 +68,8 @@ class DatadisState:
     area: dict[str, AreaAverage] = field(default_factory=dict)
     area_day: dict[str, date] = field(default_factory=dict)
     """The local day the neighbour comparison was last asked, per meter."""
+    reimports: dict[str, ReimportRequest] = field(default_factory=dict)
+    """Meter → the re-import waiting for its time."""
     no_supplies: bool = False
     last_success: datetime | None = None
 

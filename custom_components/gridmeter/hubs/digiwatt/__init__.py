@@ -15,6 +15,7 @@ from ...const import (
     PROVIDER_DIGIWATT,
 )
 from ...coordinator import GridMeterConfigEntry
+from ...pricing import Country
 from ...providers.errors import NotFound, ProviderError, redact
 from ...spec import Capability, ProviderSpec, Withdrawal
 from .client import digiwatt_client
@@ -41,6 +42,7 @@ async def async_delete_user(hass: HomeAssistant, entry: GridMeterConfigEntry) ->
 SPEC = ProviderSpec(
     key=PROVIDER_DIGIWATT,
     name="Digiwatt",
+    country=Country.ITALY,
     capabilities=frozenset(
         {
             Capability.TARIFF_SPLIT,

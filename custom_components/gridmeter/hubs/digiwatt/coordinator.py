@@ -11,13 +11,14 @@ Realtime power has its own, faster coordinator (`live.py`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import suppress
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 import json
 import logging
 from typing import Any, Final, override
+from zoneinfo import ZoneInfo
 
 from ...const import (
     CONF_ACCOUNT_NUMBER,
@@ -28,7 +29,7 @@ from ...const import (
     CONF_PROVINCE,
     PROVIDER_DIGIWATT,
 )
-from ...coordinator import GridMeterCoordinator, RunResult
+from ...coordinator import GridMeterCoordinator, ReimportPlan, RunResult
 from ...data import GridMeterData, Insights
 from ...green import GreenWindowSource, async_collect_windows
 from ...providers.digiwatt import DigiwattClient, OnboardingRequired, Period, UserExists
@@ -45,6 +46,8 @@ from .state import SCHEMA, DigiwattState
 _LOGGER = logging.getLogger(__name__)
 
 ROME: Final = "Europe/Rome"
+SERIES_SPAN: Final = timedelta(hours=6)
+"""What the latest series covers: Digiwatt keeps nothing older."""
 SERIES_EVERY: Final = timedelta(hours=1)
 """Well within the six hours the series covers."""
 INSIGHTS_EVERY: Final = timedelta(hours=6)
@@ -142,6 +145,19 @@ class DigiwattCoordinator(GridMeterCoordinator[DigiwattState]):
     def included_ids(self) -> list[str]:
         """Return the entry's only supply point."""
         return [self.point.meter_id]
+
+    @override
+    def _plan_reimport(
+        self, meter_ids: Collection[str] | None, start: date | None, now: datetime
+    ) -> ReimportPlan:
+        """Read the six-hour series now: Digiwatt keeps nothing older."""
+        kept = (now - SERIES_SPAN).astimezone(ZoneInfo(ROME)).date()
+        limited = start is not None and start < kept
+        return ReimportPlan(
+            runs_at=now,
+            start=max(start or kept, kept),
+            note="reimport_six_hours" if limited else None,
+        )
 
     # -- the run ------------------------------------------------------------------
 
@@ -256,6 +272,7 @@ class DigiwattCoordinator(GridMeterCoordinator[DigiwattState]):
 
     # -- what entities see ------------------------------------------------------
 
+    @override
     async def async_build_data(self, now: datetime) -> GridMeterData:
         """Assemble the entities' data from the state and the hours in memory."""
         state = self.state

@@ -7,6 +7,7 @@ from homeassistant.core import HomeAssistant
 
 from ...const import CONF_API_TOKEN, PROVIDER_SWITCHGRID
 from ...coordinator import GridMeterConfigEntry
+from ...pricing import Country
 from ...spec import Capability, ProviderSpec, Withdrawal
 from .consent import async_revoke_consent
 from .coordinator import SwitchgridCoordinator
@@ -25,6 +26,7 @@ def _repair_flow(
 SPEC = ProviderSpec(
     key=PROVIDER_SWITCHGRID,
     name="Enedis (Switchgrid)",
+    country=Country.FRANCE,
     capabilities=frozenset(
         {
             Capability.TARIFF_SPLIT,

@@ -15,7 +15,7 @@ again in a loop, while the daily orders go on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 import logging
@@ -29,7 +29,7 @@ from ...const import (
     CONF_OFF_PEAK,
     SWITCHGRID_REFRESH_TIME,
 )
-from ...coordinator import GridMeterCoordinator, RunResult
+from ...coordinator import GridMeterCoordinator, ReimportPlan, RunResult
 from ...data import GridMeterData
 from ...issues import async_set_load_curve_pending
 from ...providers.errors import (
@@ -79,6 +79,14 @@ R66: Final = "R66_SYNC"
 DIRECTIONS: Final = {
     "CONSUMPTION": EnergyKind.CONSUMPTION,
     "INJECTION": EnergyKind.RETURN,
+}
+
+
+# The pricing options in the words of French bills (the device's model).
+PRICING_OPTIONS: Final = {
+    "BASE": "Base",
+    "HPHC": "Heures creuses",
+    "TEMPO": "Tempo",
 }
 
 
@@ -216,6 +224,13 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
                     curve=False,
                     history=False,
                 )
+            # The contract and peaks show before the (slower) load curve.
+            await self.async_publish()
+        if state.reimport_from is not None and not any(
+            order.curve for order in state.orders.values()
+        ):
+            async with self.step("reimport_order"):
+                await self._async_place_reimport(today, now)
         # One curve order a day, and one more the day the off-peak split
         # changes (its history is ordered again with the new split); never a
         # second one while one is still open.
@@ -240,6 +255,40 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
         # Only a curve waiting for activation is open: Switchgrid finishes it
         # by itself; a look now and then is enough.
         return now + ACTIVATION_POLL if state.orders else None
+
+    @override
+    def _plan_reimport(
+        self, meter_ids: Collection[str] | None, start: date | None, now: datetime
+    ) -> ReimportPlan:
+        """Order the load curve and daily peaks again from `start` (≤ 24 months).
+
+        Orders are billed: the same re-import is ordered once a day at most.
+        """
+        today = now.astimezone(ZoneInfo(PARIS)).date()
+        first = max(start or today - HISTORY, today - HISTORY)
+        if self.state.last_reimport == f"{today.isoformat()}|{first.isoformat()}":
+            return ReimportPlan(runs_at=now, start=first, note="reimport_ordered")
+        self.state.reimport_from = first
+        return ReimportPlan(runs_at=now, start=first)
+
+    async def _async_place_reimport(self, today: date, now: datetime) -> None:
+        """Order what a re-import asks: the curve and the daily peaks since then."""
+        state = self.state
+        first = state.reimport_from
+        assert first is not None
+        state.reimport_from = None
+        state.last_reimport = f"{today.isoformat()}|{first.isoformat()}"
+        history = first <= today - HISTORY
+        await self._async_place(
+            [
+                *self._curve_requests(today, history=history, since=first),
+                OrderRequest(type=R66, direction="SOUTIRAGE", since=first, until=today),
+            ],
+            now,
+            key=f"{today.isoformat()}|{self._calendar_key()}",
+            curve=True,
+            history=history,
+        )
 
     def _mark_placed(self, key: str, *, curve: bool) -> None:
         if curve:
@@ -295,14 +344,17 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
             requests.append(OrderRequest(type=C68))
         return requests
 
-    def _curve_requests(self, today: date, *, history: bool) -> list[OrderRequest]:
-        """Order the last week of load curve, or 24 months for the history.
+    def _curve_requests(
+        self, today: date, *, history: bool, since: date | None = None
+    ) -> list[OrderRequest]:
+        """Order the last week of load curve (24 months, or `since`, if asked).
 
         Always with Switchgrid's automatic retry: a curve Enedis never
         collected is then activated and delivered by the same order, instead
         of failing and being ordered (and billed) again.
         """
-        since = today - (HISTORY if history else OVERLAP)
+        if since is None:
+            since = today - (HISTORY if history else OVERLAP)
         directions = ["CONSUMPTION"]
         if self.config_entry.data.get(CONF_INJECTION):
             directions.append("INJECTION")
@@ -449,6 +501,7 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
 
     # -- what entities see ------------------------------------------------------
 
+    @override
     async def async_build_data(self, now: datetime) -> GridMeterData:
         """Assemble the entities' data from the state and the hours in memory."""
         state = self.state
@@ -457,6 +510,11 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
         # A curve waiting for its activation is "waiting for data" (no data yet).
         status = meter_status(meter.latest_data, now)
         meter.contract = state.contract
+        meter.model = (
+            PRICING_OPTIONS.get((state.contract.tariff_option or "").upper())
+            if state.contract
+            else None
+        )
         meter.last_peak = peaks.last
         meter.year_peak = peaks.year
         meter.peak_months = peaks.months

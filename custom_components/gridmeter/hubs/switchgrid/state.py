@@ -49,6 +49,10 @@ class SwitchgridState:
     """Paris day of the last daily order (R66, C68)."""
     last_curve: str | None = None
     """``day|calendar key`` of the last load-curve order."""
+    reimport_from: date | None = None
+    """A re-import asked for: the curve and peaks from this day are ordered."""
+    last_reimport: str | None = None
+    """``day|start`` of the last re-import ordered (never twice a day)."""
     consent_expires: datetime | None = None
     last_success: datetime | None = None
     directions: dict[str, str] = field(default_factory=dict)

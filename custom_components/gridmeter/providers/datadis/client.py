@@ -353,6 +353,20 @@ class DatadisClient:
 
     # -- plumbing ---------------------------------------------------------------
 
+    def ruled_until(self, supply: DatadisSupply) -> datetime | None:
+        """When every rate-ruled query of a supply may be asked anew.
+
+        Until then an identical query is answered from the ledger (or not at
+        all): asking Datadis again within 24 h would be refused.
+        """
+        cups = urlencode({"cups": supply.cups})
+
+        def of_supply(key: str) -> bool:
+            endpoint, _, query = key.partition("?")
+            return endpoint in RULED and cups in query.split("&")
+
+        return self.ledger.held_until(of_supply)
+
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
         if self._token:
