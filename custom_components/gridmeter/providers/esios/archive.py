@@ -70,9 +70,11 @@ def _members(body: bytes, max_members: int) -> list[bytes]:
 
 def _day_of(rows: list[Any]) -> date:
     """Return the one `Dia` of a day file's rows (DayRejected otherwise)."""
-    labels = {row.get("Dia") for row in rows}
+    labels = {
+        label if isinstance(label := row.get("Dia"), str) else None for row in rows
+    }
     text = labels.pop() if len(labels) == 1 else None
-    match = _DAY.fullmatch(text) if isinstance(text, str) else None
+    match = _DAY.fullmatch(text) if text is not None else None
     if match is None:
         raise DayRejected("rows do not share one valid Dia")
     day, month, year = (int(part) for part in match.groups())

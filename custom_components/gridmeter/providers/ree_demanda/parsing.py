@@ -32,6 +32,7 @@ from ..signals import GridMix, SignalBasis
 
 PROVIDER: Final = "REE demanda"
 HOUR: Final = timedelta(hours=1)
+FEED_STEP: Final = timedelta(minutes=5)
 MAX_ROWS: Final = 2000
 """A real answer has 361 rows (30 hours of 5-minute samples)."""
 MAX_MW: Final = 200_000.0
@@ -204,12 +205,15 @@ class MixDay:
 
 
 def _step(instants: Iterable[datetime]) -> timedelta:
-    """Return the smallest gap between samples if it divides an hour, else 1 h."""
-    smallest = min((b - a for a, b in pairwise(instants)), default=HOUR)
+    """Return the smallest gap between samples if it divides an hour.
+
+    REE's cadence (5 minutes) when there are not two samples to tell.
+    """
+    smallest = min((b - a for a, b in pairwise(instants)), default=FEED_STEP)
     for minutes in _STEPS_MINUTES:
         if smallest == timedelta(minutes=minutes):
             return smallest
-    return HOUR
+    return FEED_STEP
 
 
 def hourly(samples: Mapping[datetime, tuple[float, float]]) -> tuple[GridMix, ...]:
