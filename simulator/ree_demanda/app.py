@@ -200,7 +200,10 @@ class ReeDemandaSimulator(SimulatorBase):
 
     async def _ctl_truth(self, request: web.Request) -> web.StreamResponse:
         system = request.query.get("system", "")
-        hour = parse_instant(request.query.get("hour"))
+        try:
+            hour = parse_instant(request.query.get("hour"))
+        except ValueError:
+            hour = None
         if system not in MODELS or hour is None:
             return web.json_response({"error": "system and hour needed"}, status=400)
         renewable, total, samples = self.truth(system, hour)
