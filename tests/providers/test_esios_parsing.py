@@ -111,6 +111,7 @@ def test_day_file_labels_on_dst_days() -> None:
         "nan",
         "no comma format",
         "bad label",
+        "no label",
         "absurd price",
         "bad date",
         "not a row",
@@ -135,6 +136,8 @@ def test_broken_day_files_are_rejected(breakage: str) -> None:
             rows[5]["PCB"] = "123.45"
         case "bad label":
             rows[5]["Hora"] = "05-07"
+        case "no label":
+            del rows[5]["Hora"]
         case "absurd price":
             rows[5]["PCB"] = "999999,00"
         case "bad date":
@@ -177,7 +180,7 @@ def test_zip_range_keeps_good_days_and_counts_bad_files() -> None:
         "noise": b"not json",
         "huge": b" " * (MAX_DAY_FILE_BYTES + 10),
         "empty": b'{"PVPC": []}',
-        "outside": json.dumps(day_file(date(2027, 1, 5))).encode(),
+        "outside": json.dumps(day_file(date(2026, 1, 5))).encode(),
     }
     result = collector()
     read_archive(zipped(files), result, max_files=10)
@@ -193,6 +196,34 @@ def test_zip_with_too_many_files_or_broken() -> None:
         read_archive(many, collector(), max_files=4)
     with pytest.raises(InvalidResponse):
         read_archive(b"PK\x03\x04" + b"\x00" * 50, collector(), max_files=4)
+
+
+def test_unreadable_zip_member() -> None:
+    """A member in an unknown compression method: InvalidResponse."""
+    body = bytearray(zipped({"PVPC_CURV_DD": b"{}"}))
+    plain = zipfile.ZipFile(io.BytesIO(bytes(body)))
+    assert plain.infolist()[0].compress_type == zipfile.ZIP_DEFLATED
+    # Compression method 99 in the local header (offset 8) and central directory.
+    body[8:10] = (99).to_bytes(2, "little")
+    central = body.rindex(b"PK\x01\x02")
+    body[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    with pytest.raises(InvalidResponse, match="unreadable"):
+        read_archive(bytes(body), collector(), max_files=2)
+
+
+def test_esios_api_failures_reject_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever esios_api's parser raises rejects the day (or the answer)."""
+    from custom_components.gridmeter.providers.esios import archive, indicators
+
+    def broken(*args: object) -> None:
+        raise KeyError("PVPC")
+
+    monkeypatch.setattr(archive, "extract_prices_from_esios_public", broken)
+    monkeypatch.setattr(indicators, "extract_prices_from_esios_token", broken)
+    with pytest.raises(DayRejected, match="esios_api"):
+        parse_day_file(day_file(PLAIN), PVPC_PENINSULA)
+    with pytest.raises(InvalidResponse, match="esios_api"):
+        read_pvpc_indicator(indicator(PLAIN, {8741}), collector())
 
 
 # -- indicator 1001 ---------------------------------------------------------------
@@ -268,6 +299,23 @@ def test_quarter_hours_energy_is_summed_power_averaged() -> None:
     power = hourly(read_series(series_answer(15, "Potencia", 10), 8741))
     assert list(energy.values()) == [406.0, 422.0]  # the third hour is incomplete
     assert list(power.values()) == [101.5, 105.5]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-06-10T02:00:00", "yesterday", "1999-06-10T02:00:00+02:00", "x" * 50, 7],
+)
+def test_series_bad_times(stamp: object) -> None:
+    """Naive, unreadable, out-of-range or non-text times are dropped."""
+    data = series_answer(60, "Potencia", 1)
+    data["indicator"]["values"][0]["datetime"] = stamp
+    assert read_series(data, 8741).rejected == 1
+
+
+def test_odd_steps_count_as_hourly() -> None:
+    """A step that does not divide an hour (35 min) is read as hourly values."""
+    hours = hourly(read_series(series_answer(35, "Potencia", 2), 8741))
+    assert hours == {}  # two values in one hour: not an hourly series
 
 
 def test_series_rows_checked() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -319,3 +320,24 @@ async def test_check_token(esios: RunningEsios) -> None:
     entry = esios.sim.requests[0]
     assert entry.path == "/indicators/1001"
     assert entry.query["start_date"] == "2026-10-26T00:00"
+
+
+async def test_server_hanging_up_is_unavailable(esios: RunningEsios) -> None:
+    """A server that closes the connection mid-request: ProviderUnavailable."""
+
+    async def hang_up(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readline()
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = EsiosClient(esios.session, base_url=f"http://127.0.0.1:{port}")
+        with pytest.raises(ProviderUnavailable) as caught:
+            await client.fetch_pvpc(AUTUMN, AUTUMN)
+        assert not isinstance(caught.value, CannotConnect | RequestTimeout)
+    finally:
+        server.close()
+        await server.wait_closed()

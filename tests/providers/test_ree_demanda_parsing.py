@@ -134,6 +134,20 @@ def test_simulator_answer_parses_cleanly(system: str) -> None:
     assert len(mix.rows) == 31
 
 
+def test_odd_cadence_and_off_grid_samples() -> None:
+    """Samples off the 5-minute grid are left out; an odd cadence means 5 min."""
+    rows = [
+        {"ts": f"2026-10-21 10:{minute:02d}", "die": 10} for minute in range(0, 60, 5)
+    ]
+    rows.append({"ts": "2026-10-21 11:03", "die": 10})
+    mix = parse_mix(jsonp({"valoresHorariosGeneracion": rows}), DAY, MADRID)
+    assert [row.start.hour for row in mix.rows] == [8]
+    odd = [
+        {"ts": f"2026-10-21 10:{minute:02d}", "die": 10} for minute in range(0, 60, 7)
+    ]
+    assert parse_mix(jsonp({"valoresHorariosGeneracion": odd}), DAY, MADRID).rows == ()
+
+
 LEAVES = st.one_of(
     st.none(),
     st.booleans(),

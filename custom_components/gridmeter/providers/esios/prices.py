@@ -55,13 +55,11 @@ def complete_day(
     hours = local_hours(day, zone.time_zone)
     if set(prices) != set(hours):
         raise DayRejected(f"{day}: {len(prices)} prices for {len(hours)} hours")
-    values = [prices[hour] for hour in hours]
-    if not all(isinstance(value, float | int) for value in values):
-        raise DayRejected(f"{day}: a price is not a number")
-    if not all(plausible(float(value)) for value in values):
+    values = [float(prices[hour]) for hour in hours]
+    if not all(plausible(value) for value in values):
         raise DayRejected(f"{day}: a price is not plausible")
     return tuple(
-        HourlyPrice(start=hour, eur_per_kwh=float(value))
+        HourlyPrice(start=hour, eur_per_kwh=value)
         for hour, value in zip(hours, values, strict=True)
     )
 
