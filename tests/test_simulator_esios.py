@@ -325,6 +325,24 @@ async def test_demand_failure_bodies(ree: Served, status: int, content: bytes) -
     assert got == status and content in body
 
 
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(["Peninsula", "Canarias", "Baleares", "Marte"]),
+    st.dictionaries(
+        st.sampled_from(["curva", "fecha", "callback"]),
+        st.text(alphabet="0123456789-ACDEIMNU:", max_size=12),
+        max_size=3,
+    ),
+)
+async def test_any_demand_query_is_answered_without_a_crash(
+    ree: Served, service: str, query: dict[str, str]
+) -> None:
+    """The demand handler answers any query string without a server error."""
+    path = f"/WSvisionaMoviles{service}Rest/resources/demandaGeneracion{service}"
+    status, _, _ = await ree.get(path, params=query)
+    assert status < 500
+
+
 def test_registered_in_the_command_line() -> None:
     """``python -m simulator esios`` and ``ree_demanda`` exist, with banners."""
     assert {"esios", "ree_demanda"} <= set(PROVIDERS)
@@ -332,3 +350,13 @@ def test_registered_in_the_command_line() -> None:
         args = build_parser().parse_args([name, "--port", "0"])
         simulator = PROVIDERS[name].factory(args)
         assert "simulator on http://x" in simulator.describe("http://x")
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+async def test_far_dates_are_refused(esios: Served, ree: Served, day: str) -> None:
+    """Dates outside 2000-2100 are a 400, not a crash."""
+    assert (await esios.get(f"/archives/70/download_json?date={day}"))[0] == 400
+    path = f"/indicators/541?start_date={day}&end_date={day}"
+    assert (await esios.get(path, headers=KEY))[0] == 400
+    demand = "/WSvisionaMovilesPeninsulaRest/resources/demandaGeneracionPeninsula"
+    assert (await ree.get(f"{demand}?curva=DEMANDAAU&fecha={day}"))[0] == 400

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import io
 from typing import Any, Final
 import zipfile
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -78,6 +79,8 @@ def _when(text: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        return None
+    if not 2000 <= parsed.year <= 2100:
         return None
     return parsed.replace(tzinfo=MADRID) if parsed.tzinfo is None else parsed
 
@@ -183,9 +186,9 @@ class EsiosSimulator(SimulatorBase):
         return served
 
     def truth(
-        self, day: date, tariff: str, time_zone: Any = MADRID
+        self, day: date, tariff: str, time_zone: ZoneInfo = MADRID
     ) -> dict[datetime, float]:
-        """€/kWh by UTC hour start, as a supply in `time_zone` pays `day`."""
+        """Return €/kWh by UTC hour start, as a supply in `time_zone` pays `day`."""
         start = datetime.combine(day, time(), time_zone).astimezone(UTC)
         values = self.prices(day, tariff)
         return {
@@ -301,10 +304,10 @@ class EsiosSimulator(SimulatorBase):
             return _error(404, "Archive not found")
         query = request.query
         if "date" in query:
-            try:
-                day = date.fromisoformat(query["date"][:10])
-            except ValueError:
+            when = _when(query["date"][:10])
+            if when is None:
                 return _error(400, "date must be YYYY-MM-DD")
+            day = when.date()
             if self.zip_single_day and self.published(day):
                 return self._zip([day])
             return web.Response(

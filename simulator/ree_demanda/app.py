@@ -191,6 +191,8 @@ class ReeDemandaSimulator(SimulatorBase):
         try:
             day = date.fromisoformat(request.query.get("fecha", ""))
         except ValueError:
+            day = None
+        if day is None or not 2000 <= day.year <= 2100:
             return _error(400, "fecha must be YYYY-MM-DD")
         rows = [
             {"ts": _label(instant, system), **fields}
