@@ -3,6 +3,8 @@
     python -m simulator datadis [--host 127.0.0.1] [--port 8971] [--latency S]
     python -m simulator switchgrid [--host 127.0.0.1] [--port 8972] [--latency S]
     python -m simulator digiwatt [--host 127.0.0.1] [--port 8973] [--latency S]
+    python -m simulator esios [--host 127.0.0.1] [--port 8974] [--latency S]
+    python -m simulator ree_demanda [--host 127.0.0.1] [--port 8975] [--latency S]
 
 Each provider is a subcommand registered in :data:`PROVIDERS`; adding one
 (``switchgrid``, ``digiwatt``) means adding an entry whose factory builds the
@@ -68,6 +70,18 @@ def _digiwatt(_args: argparse.Namespace) -> Simulated:
     return DigiwattSimulator()
 
 
+def _esios(_args: argparse.Namespace) -> Simulated:
+    from simulator.esios import EsiosSimulator
+
+    return EsiosSimulator()
+
+
+def _ree_demanda(_args: argparse.Namespace) -> Simulated:
+    from simulator.ree_demanda import ReeDemandaSimulator
+
+    return ReeDemandaSimulator()
+
+
 PROVIDERS: dict[str, Provider] = {
     "datadis": Provider(
         help="Datadis (Spain): private API, public search, 24 h rule",
@@ -83,6 +97,16 @@ PROVIDERS: dict[str, Provider] = {
         help="Digiwatt (Italy): OAuth2, users, onboarding, appliances, greenness",
         default_port=8973,
         factory=_digiwatt,
+    ),
+    "esios": Provider(
+        help="ESIOS (Spain): PVPC day files, token indicators and forecasts",
+        default_port=8974,
+        factory=_esios,
+    ),
+    "ree_demanda": Provider(
+        help="REE real-time demand (Spain): generation mix of the five systems",
+        default_port=8975,
+        factory=_ree_demanda,
     ),
 }
 
