@@ -311,8 +311,8 @@ FINGERPRINTS = {
     ("digiwatt", 2): DIGIWATT,
 }
 RECORDED = {
-    "datadis": "c2ac4d1b514ccef8",
-    "switchgrid": "bd0f135d6ca8a7a9",
+    "datadis": "1ec8a17cf07450c7",
+    "switchgrid": "8410ec14682e8a15",
     "digiwatt": "6761d506d3d33a13",
 }
 

@@ -48,6 +48,11 @@ CONF_SIGNER: Final = "signer"
 CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_OFF_PEAK: Final = "off_peak_hours"
 
+# Where side sources (prices, grid signals) are read: their public addresses
+# unless an entry says otherwise (development and tests point them at the
+# simulators; no form offers it).
+CONF_SOURCE_URLS: Final = "source_urls"
+
 # Datadis publishes yesterday's data overnight; read it after the morning
 # publication, at a minute of 06:30-07:29 that is fixed per installation so
 # that GridMeter users do not all call at once.

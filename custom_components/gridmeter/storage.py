@@ -83,26 +83,20 @@ class StateSchema[S]:
         }
 
 
-class AccountStore[S](Store[dict[str, Any]]):
-    """The store of one provider account, typed by its hub's schema.
+class TypedStore[S](Store[dict[str, Any]]):
+    """A store whose document is a typed, versioned state (`StateSchema`).
 
-    The document may hold many remembered answers, so it is serialised in a
-    worker thread; `async_delay_save_state` hands the store a snapshot that
-    nothing mutates afterwards.
+    The document may be large (remembered answers, price history), so it is
+    serialised in a worker thread; `async_delay_save_state` hands the store a
+    snapshot that nothing mutates afterwards.
     """
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        provider: str,
-        unique_id: str,
-        schema: StateSchema[S],
-    ) -> None:
-        """Open the account's store at its schema's version."""
+    def __init__(self, hass: HomeAssistant, key: str, schema: StateSchema[S]) -> None:
+        """Open the store at its schema's version."""
         super().__init__(
             hass,
             schema.version,
-            account_key(provider, unique_id),
+            key,
             private=True,
             atomic_writes=True,
             serialize_in_event_loop=False,
@@ -136,6 +130,20 @@ class AccountStore[S](Store[dict[str, Any]]):
     async def async_save_state(self, state: S) -> None:
         """Save the state now."""
         await self.async_save(self.schema.dump(state))
+
+
+class AccountStore[S](TypedStore[S]):
+    """The store of one provider account, typed by its hub's schema."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        provider: str,
+        unique_id: str,
+        schema: StateSchema[S],
+    ) -> None:
+        """Open the account's store (its key hashes the account's unique id)."""
+        super().__init__(hass, account_key(provider, unique_id), schema)
 
 
 async def async_remove_account(
