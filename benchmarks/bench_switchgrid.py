@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.gridmeter.providers.models import EnergyKind, MeterPoint
-from custom_components.gridmeter.providers.switchgrid.parsing import (
+from custom_components.gridmeter.providers.switchgrid.curve import (
     load_curve_readings,
     parse_load_curve,
 )

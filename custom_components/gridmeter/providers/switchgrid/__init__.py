@@ -1,6 +1,7 @@
 """Enedis (France) through Switchgrid's "Enedis Raw Data API" (v2)."""
 
 from .client import DEFAULT_BASE_URL, SwitchgridClient
+from .curve import load_curve_readings
 from .models import (
     Ask,
     AskStatus,
@@ -14,7 +15,6 @@ from .models import (
     Signer,
     SwitchgridContract,
 )
-from .parsing import load_curve_readings
 
 __all__ = [
     "DEFAULT_BASE_URL",
