@@ -20,6 +20,7 @@ from custom_components.gridmeter.providers.models import EnergyKind, EnergyReadi
 from custom_components.gridmeter.statistics import (
     EnergyStatistic,
     PeakStatistic,
+    StatisticsWriter,
     aggregate_hourly,
     energy_statistic,
     get_writer,
@@ -122,8 +123,8 @@ async def test_write_then_rewrite_is_idempotent(
 ) -> None:
     """Writing the same hours twice writes nothing the second time."""
     writer = get_writer(hass)
-    assert await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0])) == 3
-    assert await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0])) == 0
+    assert await writer.async_write_sum(STAT, _hours([1.0, 2.0, 3.0])) == 3
+    assert await writer.async_write_sum(STAT, _hours([1.0, 2.0, 3.0])) == 0
     rows = await _rows(hass, STAT.statistic_id)
     assert [(s, st) for _, s, st in rows] == [(1.0, 1.0), (2.0, 3.0), (3.0, 6.0)]
     metadata = await get_instance(hass).async_add_executor_job(
@@ -140,9 +141,9 @@ async def test_late_correction_rewrites_every_later_hour(
 ) -> None:
     """A corrected early hour shifts the sums of everything after it."""
     writer = get_writer(hass)
-    await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0, 4.0]))
+    await writer.async_write_sum(STAT, _hours([1.0, 2.0, 3.0, 4.0]))
     # Only hour 1 is re-sent, with a new value (estimated → real).
-    written = await writer.async_write_energy(STAT, {T0 + HOUR: 2.5})
+    written = await writer.async_write_sum(STAT, {T0 + HOUR: 2.5})
     assert written == 3
     rows = await _rows(hass, STAT.statistic_id)
     assert [(s, st) for _, s, st in rows] == [
@@ -158,9 +159,9 @@ async def test_gap_filled_later_keeps_sums_continuous(
 ) -> None:
     """Hours arriving into a gap are inserted and later sums follow."""
     writer = get_writer(hass)
-    await writer.async_write_energy(STAT, _hours([1.0]))
-    await writer.async_write_energy(STAT, _hours([5.0], T0 + 10 * HOUR))
-    await writer.async_write_energy(STAT, _hours([2.0, 3.0], T0 + 5 * HOUR))
+    await writer.async_write_sum(STAT, _hours([1.0]))
+    await writer.async_write_sum(STAT, _hours([5.0], T0 + 10 * HOUR))
+    await writer.async_write_sum(STAT, _hours([2.0, 3.0], T0 + 5 * HOUR))
     rows = await _rows(hass, STAT.statistic_id)
     assert [st for _, _, st in rows] == [1.0, 3.0, 6.0, 11.0]
 
@@ -170,8 +171,8 @@ async def test_older_history_after_newer_rewrites_the_newer(
 ) -> None:
     """Backfilling older months after newer ones still gives one continuous sum."""
     writer = get_writer(hass)
-    await writer.async_write_energy(STAT, _hours([4.0, 4.0], T0 + 48 * HOUR))
-    await writer.async_write_energy(STAT, _hours([1.0, 1.0]))
+    await writer.async_write_sum(STAT, _hours([4.0, 4.0], T0 + 48 * HOUR))
+    await writer.async_write_sum(STAT, _hours([1.0, 1.0]))
     rows = await _rows(hass, STAT.statistic_id)
     assert [st for _, _, st in rows] == [1.0, 2.0, 6.0, 10.0]
 
@@ -181,8 +182,8 @@ async def test_anchor_found_across_a_long_gap(
 ) -> None:
     """The sum before a new hour is found even after weeks without rows."""
     writer = get_writer(hass)
-    await writer.async_write_energy(STAT, _hours([7.0]))
-    await writer.async_write_energy(STAT, _hours([1.0], T0 + timedelta(days=40)))
+    await writer.async_write_sum(STAT, _hours([7.0]))
+    await writer.async_write_sum(STAT, _hours([1.0], T0 + timedelta(days=40)))
     rows = await _rows(hass, STAT.statistic_id)
     assert [st for _, _, st in rows] == [7.0, 8.0]
 
@@ -191,7 +192,7 @@ async def test_sums_do_not_drift(recorder_mock: Recorder, hass: HomeAssistant) -
     """Thousands of 3-decimal hours sum exactly to the micro-kWh."""
     writer = get_writer(hass)
     values = [0.1, 0.2, 0.3, 0.123] * 500
-    await writer.async_write_energy(STAT, _hours(values))
+    await writer.async_write_sum(STAT, _hours(values))
     rows = await _rows(hass, STAT.statistic_id)
     assert rows[-1][2] == round(sum(values), 6)
 
@@ -251,13 +252,15 @@ async def test_broken_sum_chain_is_repaired(
     )
 
     writer = get_writer(hass)
-    await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0]))
+    await writer.async_write_sum(STAT, _hours([1.0, 2.0, 3.0]))
     await async_wait_recording_done(hass)
     async_add_external_statistics(
         hass, STAT.metadata(), [StatisticData(start=T0 + 2 * HOUR, state=3.0, sum=99.0)]
     )
     await async_wait_recording_done(hass)
-    assert await writer.async_write_energy(STAT, _hours([1.0, 2.0, 3.0])) == 1
+    # The crash restarted Home Assistant: a new writer reads what is stored.
+    writer = StatisticsWriter(hass)
+    assert await writer.async_write_sum(STAT, _hours([1.0, 2.0, 3.0])) == 1
     rows = await _rows(hass, STAT.statistic_id)
     assert [st for _, _, st in rows] == [1.0, 3.0, 6.0]
 
@@ -268,7 +271,7 @@ async def test_large_writes_go_in_slices(
     """Two years of hours are written completely, slice after slice."""
     writer = get_writer(hass)
     values = [0.25] * 5000
-    assert await writer.async_write_energy(STAT, _hours(values)) == 5000
+    assert await writer.async_write_sum(STAT, _hours(values)) == 5000
     rows = await _rows(hass, STAT.statistic_id)
     assert len(rows) == 5000
     assert rows[-1][2] == 1250.0

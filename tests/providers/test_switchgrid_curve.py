@@ -102,7 +102,8 @@ def test_load_curve_gaps_and_bad_values_are_skipped() -> None:
             }
         }
     )
-    assert curve.values == (321.0, None, 294.0, -5.0, None, 600.0)
+    # A negative power is no power: a gap, counted when it becomes energy.
+    assert curve.values == (321.0, None, 294.0, None, None, 600.0)
     # No endsAt: derived from the values.
     assert curve.ends_at == datetime(2024, 12, 16, 0, tzinfo=UTC)
     nan_curve = LoadCurve(

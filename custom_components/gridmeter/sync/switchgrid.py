@@ -64,9 +64,9 @@ from ..providers.switchgrid import (
     RequestStatus,
     SwitchgridClient,
     SwitchgridContract,
-    load_curve_readings,
+    load_curve_energy,
 )
-from ..statistics import async_import_energy, async_import_peaks
+from ..statistics import RegularReadings, async_import_energy, async_import_peaks
 from ..storage import from_json, to_json
 from ..tariffs import FranceHPHC, TariffCalendar, parse_off_peak_hours
 from .common import (
@@ -535,16 +535,17 @@ class SwitchgridSync(StoredSync):
                 )
                 return
             curve = await self.client.async_get_load_curve(request)
-            batch = await self.hass.async_add_executor_job(
-                lambda: load_curve_readings(curve, kind, meter_id=self.point.meter_id)
-            )
-            if kind is EnergyKind.RETURN and any(r.kwh > 0 for r in batch.readings):
+            energy = await self.hass.async_add_executor_job(load_curve_energy, curve)
+            if kind is EnergyKind.RETURN and await self.hass.async_add_executor_job(
+                any, energy.kwh
+            ):
                 self.kinds.add(kind)
+            readings = RegularReadings(kind, energy.start, energy.step, energy.kwh)
             report = await async_import_energy(
-                self.hass, self.point, batch.readings, self.calendar()
+                self.hass, self.point, readings, self.calendar()
             )
             self.last_run.rows_written += report.total
-            self.last_run.skipped_points += batch.skipped
+            self.last_run.skipped_points += energy.skipped
 
     # -- what entities see ------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Enedis (France) through Switchgrid's "Enedis Raw Data API" (v2)."""
 
 from .client import DEFAULT_BASE_URL, SwitchgridClient
-from .curve import load_curve_readings
+from .curve import CurveEnergy, load_curve_energy, load_curve_readings
 from .models import (
     Ask,
     AskStatus,
@@ -21,6 +21,7 @@ __all__ = [
     "Ask",
     "AskStatus",
     "ContractMatch",
+    "CurveEnergy",
     "LoadCurve",
     "Order",
     "OrderRequest",
@@ -30,5 +31,6 @@ __all__ = [
     "Signer",
     "SwitchgridClient",
     "SwitchgridContract",
+    "load_curve_energy",
     "load_curve_readings",
 ]
