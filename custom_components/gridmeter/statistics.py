@@ -37,10 +37,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 import hashlib
 from itertools import chain
 import logging
 import math
+from operator import add
 import re
 import time
 from typing import Final, Literal
@@ -91,6 +93,7 @@ _WAIT_FOR_RECORDER: Final = 120.0
 SPLIT_KINDS: Final = frozenset({EnergyKind.CONSUMPTION, EnergyKind.RETURN})
 CURRENCY_EUR: Final = "EUR"
 MAX_POWER: Final = "max_power"
+_KIND_BY_KEY: Final = {kind.value: kind for kind in EnergyKind}
 
 DATA_WRITER: HassKey[StatisticsWriter] = HassKey(f"{DOMAIN}_statistics_writer")
 
@@ -192,7 +195,7 @@ class HourlyEnergy:
 
     def _add_period_series(self, kind: EnergyKind, calendar: TariffCalendar) -> None:
         hours = frozenset(self.series.get(series_key(kind), ()))
-        if hours:
+        if hours and kind in SPLIT_KINDS:
             for period in calendar.periods:
                 self.period_series[series_key(kind, period)] = hours
 
@@ -250,13 +253,12 @@ def aggregate_hourly(
     for reading in readings:
         latest[(reading.kind, reading.start)] = reading
 
-    covered: dict[tuple[EnergyKind, int], float] = defaultdict(float)
-    totals: dict[tuple[EnergyKind, int], float] = defaultdict(float)
-    by_period: dict[tuple[EnergyKind, str, int], float] = defaultdict(float)
+    covered: dict[tuple[EnergyKind, datetime], float] = defaultdict(float)
+    totals: dict[tuple[EnergyKind, datetime], float] = defaultdict(float)
+    by_period: dict[tuple[EnergyKind, str, datetime], float] = defaultdict(float)
     for (kind, start), reading in latest.items():
-        begin = _microseconds(start)
-        hour = begin - begin % _HOUR_US
-        if begin + reading.duration // _MICROSECOND > hour + _HOUR_US:
+        hour = hour_start(start)
+        if hour_start(reading.end - _MICROSECOND) != hour:
             continue
         covered[(kind, hour)] += reading.duration.total_seconds()
         totals[(kind, hour)] += reading.kwh
@@ -264,20 +266,20 @@ def aggregate_hourly(
             by_period[(kind, calendar.period_at(start), hour)] += reading.kwh
 
     result = HourlyEnergy()
-    complete: dict[tuple[EnergyKind, int], datetime] = {}
+    complete: set[tuple[EnergyKind, datetime]] = set()
     for key, seconds in covered.items():
         if seconds + _EPSILON < HOUR.total_seconds():
             result.incomplete_hours += 1
             continue
+        complete.add(key)
         kind, hour = key
-        complete[key] = utc_hour = _utc_hour(hour // 1_000_000)
-        result.series.setdefault(series_key(kind), {})[utc_hour] = round(
+        result.series.setdefault(series_key(kind), {})[hour] = round(
             totals[key], _SUM_DIGITS
         )
     for (kind, period, hour), kwh in by_period.items():
-        if (complete_hour := complete.get((kind, hour))) is not None:
-            result.series.setdefault(series_key(kind, period), {})[complete_hour] = (
-                round(kwh, _SUM_DIGITS)
+        if (kind, hour) in complete:
+            result.series.setdefault(series_key(kind, period), {})[hour] = round(
+                kwh, _SUM_DIGITS
             )
     if calendar is not None:
         for kind in SPLIT_KINDS:
@@ -314,19 +316,22 @@ def aggregate_regular(
     totals: dict[datetime, float] = {}
     split: dict[str, dict[datetime, float]] = {}
     while index < len(values):
-        chunk = values[max(index, 0) : index + per_hour]
-        missing = per_hour - len(chunk) + chunk.count(None)
-        if missing:
-            if missing < per_hour:
+        chunk = values[index if index > 0 else 0 : index + per_hour]
+        if len(chunk) < per_hour or None in chunk:
+            if chunk.count(None) < len(chunk):
                 result.incomplete_hours += 1
         else:
-            total = 0.0
-            for kwh in chunk:
-                total += kwh  # type: ignore[operator]  # no None: counted above
             start = _utc_hour(hour)
-            totals[start] = round(total, _SUM_DIGITS)
+            # A left fold from 0.0: the additions `aggregate_hourly` makes, in
+            # its order (the built-in sum() compensates, which would differ).
+            total = totals[start] = round(reduce(add, chunk, 0.0), _SUM_DIGITS)
             if periods is not None:
-                _split_hour(periods.of_hour(hour), chunk, start, totals[start], split)
+                hour_periods = periods.of_hour(hour)
+                if isinstance(hour_periods, str):
+                    # One period: its sum is the hour's (the same additions).
+                    split.setdefault(hour_periods, {})[start] = total
+                else:
+                    _split_hour(hour_periods, chunk, start, split)
         index += per_hour
         hour += _HOUR_S
     if totals:
@@ -339,17 +344,12 @@ def aggregate_regular(
 
 
 def _split_hour(
-    periods: str | tuple[str, ...],
+    periods: tuple[str, ...],
     chunk: Sequence[float | None],
     start: datetime,
-    total: float,
     split: dict[str, dict[datetime, float]],
 ) -> None:
     """Add one complete hour's energy to its tariff periods' series."""
-    if isinstance(periods, str):
-        # One period: its sum is the hour's (the same additions in the same order).
-        split.setdefault(periods, {})[start] = total
-        return
     sums: dict[str, float] = {}
     for period, kwh in zip(periods, chunk, strict=True):
         sums[period] = sums.get(period, 0.0) + kwh  # type: ignore[operator]
@@ -373,6 +373,7 @@ class _StepPeriods:
         self._calendar = calendar
         self._offsets = tuple(range(0, _HOUR_S, step))
         self._by_time_of_day: dict[int, str | tuple[str, ...]] = {}
+        self._day_offsets: dict[int, int | None] = {}
         self._zone: ZoneInfo | None = None
         self._of_hour: Callable[[int], str | tuple[str, ...]] = self._every_step
         if isinstance(calendar, FranceBase):
@@ -403,13 +404,28 @@ class _StepPeriods:
         return "base"
 
     def _steady_offset(self, hour: int) -> int | None:
-        """Return the UTC offset (s) that holds for the whole hour, if one does."""
+        """Return the UTC offset (s) that holds for the whole hour, if one does.
+
+        Looked up once per UTC day when the day has a single offset (zones
+        change their offset at most once a day), else per hour.
+        """
+        day = hour - hour % 86400
+        if day not in self._day_offsets:
+            self._day_offsets[day] = self._offset_between(day, day + 86399)
+        if (offset := self._day_offsets[day]) is None:
+            return self._offset_between(hour, hour + _HOUR_S - 1)
+        return offset
+
+    def _offset_between(self, first: int, last: int) -> int | None:
+        """Return the offset (s) at `first` if it is the one at `last` too."""
         assert self._zone is not None
-        first = _utc_hour(hour).astimezone(self._zone).utcoffset()
-        last = _utc_hour(hour + _HOUR_S - 1).astimezone(self._zone).utcoffset()
-        if first is None or first != last:
+        offset = _utc_hour(first).astimezone(self._zone).utcoffset()
+        if (
+            offset is None
+            or offset != _utc_hour(last).astimezone(self._zone).utcoffset()
+        ):
             return None
-        return int(first.total_seconds())
+        return int(offset.total_seconds())
 
     def _time_of_day(self, hour: int) -> str | tuple[str, ...]:
         offset = self._steady_offset(hour)
@@ -460,19 +476,18 @@ class _StoredSums:
         """Build from the rows read from `first` on (oldest first)."""
         known = cls(first, base, array("d"), array("d"))
         known._put_rows(rows)
+        known._check_chain()
         return known
 
     def prepend(self, first: int, base: float, rows: Sequence[StoredRow]) -> None:
         """Add the stored rows of [first, self.first) read from the database."""
-        later = _StoredSums(self.first, self.base, self.states, self.sums, self.broken)
+        later, states, sums = self.first, self.states, self.sums
         self.first, self.base, self.broken = first, base, None
         self.states, self.sums = array("d"), array("d")
         self._put_rows(rows)
-        self._grow(later.first - _HOUR_S)
-        self.states.extend(later.states)
-        self.sums.extend(later.sums)
-        if later.broken is not None:
-            self.broken = min(later.broken, self.broken or later.broken)
+        self._grow(later - _HOUR_S)
+        self.states.extend(states)
+        self.sums.extend(sums)
         self._check_chain()
 
     def _put_rows(self, rows: Sequence[StoredRow]) -> None:
@@ -483,7 +498,6 @@ class _StoredSums:
             self.sums[index] = math.nan if total is None else total
             if state is None or total is None:
                 self.broken = hour if self.broken is None else min(self.broken, hour)
-        self._check_chain()
 
     def _check_chain(self) -> None:
         """Find the first stored hour whose sum does not follow (from `first`)."""
@@ -494,10 +508,7 @@ class _StoredSums:
                 continue
             hour = self.first + index * _HOUR_S
             if self.broken is not None and hour >= self.broken:
-                return
-            if math.isnan(total):
-                self.broken = hour
-                return
+                return  # a row without state or sum (see `_put_rows`)
             if previous is not None and abs(previous + state - total) > _SUM_TOLERANCE:
                 self.broken = hour
                 return
@@ -619,7 +630,15 @@ class WriteReport:
     """
 
     rows: dict[str, int] = field(default_factory=dict)
-    hours: dict[str, Mapping[datetime, float]] = field(default_factory=dict)
+    hours: dict[str, dict[datetime, float]] = field(default_factory=dict)
+
+    def kind_hours(self) -> dict[EnergyKind, dict[datetime, float]]:
+        """Return the hours of the whole registers (not their tariff periods)."""
+        return {
+            kind: hours
+            for key, hours in self.hours.items()
+            if (kind := _KIND_BY_KEY.get(key)) is not None
+        }
 
     @property
     def total(self) -> int:
@@ -636,6 +655,7 @@ class StatisticsWriter:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._sums: dict[str, _StoredSums] = {}
         self._peaks: dict[str, _StoredPeaks] = {}
+        self._forgotten: set[str] = set()
 
     # -- the recorder -----------------------------------------------------------
 
@@ -690,19 +710,29 @@ class StatisticsWriter:
             if hour >= first
         ]
 
-    async def _async_wait_for_queue(self) -> None:
-        """Let the recorder work off its queue before reading the database.
+    async def _async_settle(self, statistic_id: str) -> None:
+        """Before reading a statistic forgotten here, let its imports commit.
 
-        Anything this writer queued before it forgot a statistic commits
-        first. (While the recorder thread runs the last task the queue is
-        empty and this returns at once: why a statistic just written is never
-        read back, see the module's docstring.)
+        Only a statistic whose memory was dropped can still have rows of this
+        writer in the recorder's queue; `async_block_till_done` waits for the
+        queue to be worked off. (While the recorder thread runs the last task
+        the queue is empty and it returns at once: why a statistic just
+        written is never read back, see the module's docstring.)
         """
+        if statistic_id not in self._forgotten:
+            return
+        self._forgotten.discard(statistic_id)
         try:
             async with asyncio.timeout(_WAIT_FOR_RECORDER):
                 await get_instance(self.hass).async_block_till_done()
         except TimeoutError:
             _LOGGER.warning("The recorder is slow to commit statistics; reading anyway")
+
+    def _forget(self, statistic_id: str) -> None:
+        """Drop what is known of a statistic; the next use reads it again."""
+        self._sums.pop(statistic_id, None)
+        self._peaks.pop(statistic_id, None)
+        self._forgotten.add(statistic_id)
 
     def _forget_unused(self) -> None:
         """Drop what is known of statistics not written for a while."""
@@ -713,13 +743,13 @@ class StatisticsWriter:
                 for key, known in cache.items()
                 if now - known.used > _FORGET_AFTER and not self._locks[key].locked()
             ]:
-                del cache[key]
+                self._forget(key)
 
     async def _async_known_sums(self, statistic_id: str, first: int) -> _StoredSums:
         """Return what is stored of a statistic from `first` on (read if unknown)."""
         known = self._sums.get(statistic_id)
         if known is None:
-            await self._async_wait_for_queue()
+            await self._async_settle(statistic_id)
             base, rows = await self._async_read_sums(statistic_id, first, None)
             known = await self.hass.async_add_executor_job(
                 _StoredSums.from_rows, first, base, rows
@@ -763,7 +793,7 @@ class StatisticsWriter:
                 await self._async_add(statistic.metadata(), rows)
             except BaseException:
                 # Not every row was queued: what is known here is wrong.
-                self._sums.pop(key, None)
+                self._forget(key)
                 raise
             _LOGGER.debug(
                 "Wrote %d hours of %s from %s",
@@ -790,7 +820,7 @@ class StatisticsWriter:
             first = min(hourly)
             if known is None or first < known.first:
                 if known is None:
-                    await self._async_wait_for_queue()
+                    await self._async_settle(key)
                 stored = await self._async_read(
                     key,
                     _utc_hour(first),
@@ -819,7 +849,7 @@ class StatisticsWriter:
             try:
                 await self._async_add(statistic.metadata(), rows)
             except BaseException:
-                self._peaks.pop(key, None)
+                self._forget(key)
                 raise
             known.maxima.update(changed)
             return len(rows)
@@ -833,7 +863,7 @@ class StatisticsWriter:
             if known is not None and (hour := known.last_hour()) is not None:
                 return _utc_hour(hour)
             if known is None:
-                await self._async_wait_for_queue()
+                await self._async_settle(statistic_id)
             return await get_instance(self.hass).async_add_executor_job(
                 _last_hour, self.hass, statistic_id
             )
@@ -846,20 +876,16 @@ class StatisticsWriter:
         async with self._locks[statistic_id]:
             known = self._sums.get(statistic_id)
             if known is None:
-                await self._async_wait_for_queue()
+                await self._async_settle(statistic_id)
             elif first >= known.first:
                 return await self.hass.async_add_executor_job(known.states_from, first)
-            rows = await self._async_read(
+            states = await get_instance(self.hass).async_add_executor_job(
+                _read_states,
+                self.hass,
                 statistic_id,
                 start,
                 None if known is None else _utc_hour(known.first),
-                {"state"},
             )
-            states = {
-                _utc_hour(hour): state
-                for hour, row in rows
-                if (state := row.get("state")) is not None
-            }
             if known is not None:
                 states.update(
                     await self.hass.async_add_executor_job(known.states_from, first)
@@ -890,6 +916,17 @@ def _read_rows(
         (int(row["start"]), dict(row))  # type: ignore[arg-type]
         for row in result.get(statistic_id, [])
     ]
+
+
+def _read_states(
+    hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime | None
+) -> dict[datetime, float]:
+    """Read the stored hourly states in [start, end) (recorder thread pool)."""
+    return {
+        _utc_hour(hour): state
+        for hour, row in _read_rows(hass, statistic_id, start, end, {"state"})
+        if (state := row.get("state")) is not None
+    }
 
 
 def get_writer(hass: HomeAssistant) -> StatisticsWriter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 import hashlib
 from typing import Any, NamedTuple
@@ -115,38 +115,12 @@ async def async_energy_totals(
         hours = await writer.async_read_states(
             statistic_id(point.provider, point.meter_id, series_key(kind)), start
         )
-        sums = {"yesterday": 0.0, "this_month": 0.0, "last_month": 0.0}
-        seen = dict.fromkeys(sums, False)
-        by_day: dict[date, list[float]] = {}
-        for hour, kwh in hours.items():
-            local_day = hour.astimezone(tz).date()
-            by_day.setdefault(local_day, []).append(kwh)
-            buckets = []
-            if local_day == today - timedelta(days=1):
-                buckets.append("yesterday")
-            if local_day >= this_month:
-                buckets.append("this_month")
-            elif local_day >= last_month:
-                buckets.append("last_month")
-            for bucket in buckets:
-                sums[bucket] += kwh
-                seen[bucket] = True
-            end = hour + timedelta(hours=1)
-            latest = end if latest is None or end > latest else latest
-        complete = [
-            day for day, values in by_day.items() if len(values) == day_hours(day, tz)
-        ]
-        latest_day = max(complete, default=None)
-        totals[kind] = EnergyTotals(
-            **{
-                bucket: round(value, 3) if seen[bucket] else None
-                for bucket, value in sums.items()
-            },
-            latest_day=(
-                round(sum(by_day[latest_day]), 3) if latest_day is not None else None
-            ),
-            latest_day_date=latest_day,
+        # Thousands of hours: summed in the executor, not on the event loop.
+        totals[kind], end = await hass.async_add_executor_job(
+            _kind_totals, hours, tz, today
         )
+        if end is not None:
+            latest = end if latest is None or end > latest else latest
     if latest is None:
         # Silent for more than a month: the newest hour is older than the
         # window read above, but it still dates the silence (the 14-day repair
@@ -158,6 +132,48 @@ async def async_energy_totals(
             if last is not None:
                 end = last + timedelta(hours=1)
                 latest = end if latest is None or end > latest else latest
+    return totals, latest
+
+
+def _kind_totals(
+    hours: Mapping[datetime, float], tz: ZoneInfo, today: date
+) -> tuple[EnergyTotals, datetime | None]:
+    """Sum one register's hours into its totals; also the end of its newest hour."""
+    this_month = today.replace(day=1)
+    last_month = add_months(this_month, -1)
+    latest: datetime | None = None
+    sums = {"yesterday": 0.0, "this_month": 0.0, "last_month": 0.0}
+    seen = dict.fromkeys(sums, False)
+    by_day: dict[date, list[float]] = {}
+    for hour, kwh in hours.items():
+        local_day = hour.astimezone(tz).date()
+        by_day.setdefault(local_day, []).append(kwh)
+        buckets = []
+        if local_day == today - timedelta(days=1):
+            buckets.append("yesterday")
+        if local_day >= this_month:
+            buckets.append("this_month")
+        elif local_day >= last_month:
+            buckets.append("last_month")
+        for bucket in buckets:
+            sums[bucket] += kwh
+            seen[bucket] = True
+        end = hour + timedelta(hours=1)
+        latest = end if latest is None or end > latest else latest
+    complete = [
+        day for day, values in by_day.items() if len(values) == day_hours(day, tz)
+    ]
+    latest_day = max(complete, default=None)
+    totals = EnergyTotals(
+        **{
+            bucket: round(value, 3) if seen[bucket] else None
+            for bucket, value in sums.items()
+        },
+        latest_day=(
+            round(sum(by_day[latest_day]), 3) if latest_day is not None else None
+        ),
+        latest_day_date=latest_day,
+    )
     return totals, latest
 
 

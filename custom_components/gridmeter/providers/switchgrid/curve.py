@@ -122,8 +122,6 @@ def _instant(value: Any) -> datetime | None:
 
 def _watts(value: Any) -> float | None:
     """Read an average power: a number between 0 and `MAX_WATTS`, else None."""
-    if type(value) is float and 0.0 <= value <= MAX_WATTS:
-        return value  # the JSON answer's own floats: the common case, fast
     number = lenient_number(value)
     if number is None or not 0.0 <= number <= MAX_WATTS:
         return None
@@ -159,7 +157,15 @@ def parse_load_curve(body: Any) -> LoadCurve:
         raise InvalidResponse("load curve without a plausible startsAt")
     if len(raw_values) > MAX_SPAN // period:
         raise InvalidResponse("load curve longer than any answer Switchgrid sends")
-    values = tuple([_watts(value) for value in raw_values])
+    values = tuple(
+        [
+            # The answer's own floats, the common case, without a call.
+            value
+            if type(value) is float and 0.0 <= value <= MAX_WATTS
+            else _watts(value)
+            for value in raw_values
+        ]
+    )
     computed_end = starts_at + period * len(values)
     ends_at = _instant(curve.get("endsAt"))
     if ends_at is None or ends_at < starts_at:
