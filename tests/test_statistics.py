@@ -766,8 +766,12 @@ async def test_rows_without_state_are_rewritten(
         ],
     )
     await async_wait_recording_done(hass)
-    writer = get_writer(hass)
-    assert await writer.async_write_sum(STAT, {T0: 1.0, T0 + 2 * HOUR: 3.0}) == 2
+    # Even a write with nothing new (a tariff period without energy) repairs it.
+    period_hours = frozenset({T0 + HOUR})
+    assert (
+        await get_writer(hass).async_write_sum(STAT, {}, zero_elsewhere=period_hours)
+        == 2
+    )
     rows = await read_hours(hass, STAT.statistic_id)
     assert list(rows.values()) == [(1.0, 1.0), (0.0, 1.0), (3.0, 4.0)]
 

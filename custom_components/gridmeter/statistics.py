@@ -549,7 +549,8 @@ class _StoredSums:
         if not changed:
             return None
         anchor = min(changed)
-        self._grow(max(updates))
+        if updates:
+            self._grow(max(updates))
         for hour, value in updates.items():
             if hour >= anchor:
                 self.states[(hour - self.first) // _HOUR_S] = value
