@@ -196,6 +196,33 @@ def test_iso_duration_out_of_range_is_a_value_error(text: str) -> None:
         parse_iso_duration(text)
 
 
+def test_iso_duration_up_to_ten_years() -> None:
+    assert parse_iso_duration("P3660D") == timedelta(days=3660)
+    for text in ("P3661D", "P99999999999D"):
+        with pytest.raises(ValueError, match="ten years"):
+            parse_iso_duration(text)
+
+
+@given(
+    st.one_of(
+        st.from_regex(
+            r"P([0-9]{1,14}W)?([0-9]{1,14}D)?(T([0-9]{1,14}H)?([0-9]{1,14}M)?"
+            r"([0-9]{1,14}(\.[0-9]{1,3})?S)?)?",
+            fullmatch=True,
+        ),
+        st.from_regex(r"[0-9]{1,9}(s|sec|min|m|h|d)", fullmatch=True),
+        st.text(max_size=20),
+    )
+)
+def test_any_duration_text_is_a_duration_or_a_value_error(text: str) -> None:
+    """At most ten years, or ValueError (never OverflowError)."""
+    try:
+        duration = parse_iso_duration(text)
+    except ValueError:
+        return
+    assert timedelta(0) <= duration <= timedelta(days=3660)
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -61,6 +61,8 @@ _SHORT_UNITS: Final[Mapping[str, str]] = {
     "h": "hours",
     "d": "days",
 }
+_MAX_DURATION: Final = timedelta(days=3660)
+"""Durations longer than ten years are not durations any answer means."""
 _MAX_TEXT: Final = 40
 """Longer durations and instants are garbage (and regular expressions on
 megabytes of text are slow)."""
@@ -70,9 +72,10 @@ def parse_iso_duration(text: str) -> timedelta:
     """Parse an ISO-8601 duration such as ``PT600S``, ``PT30M``, ``PT1H30M``, ``P1D``.
 
     Years and months are refused (their length varies), as is anything that
-    is not a duration or does not fit a `timedelta` (ValueError). The
-    ``period`` values of ``/request/{id}/data`` (``10min``, ``1h``, ``1d``)
-    are accepted too. Digits are ASCII digits.
+    is not a duration or is longer than ten years (``P99999999999D``: a
+    ValueError, never an OverflowError). The ``period`` values of
+    ``/request/{id}/data`` (``10min``, ``1h``, ``1d``) are accepted too.
+    Digits are ASCII digits.
     """
     if not isinstance(text, str):
         raise TypeError(f"expected a string, got {type(text).__name__}")
@@ -91,9 +94,12 @@ def parse_iso_duration(text: str) -> timedelta:
     if parts is None:
         raise ValueError(f"not an ISO-8601 duration: {text[:40]!r}")
     try:
-        return timedelta(**parts)
-    except OverflowError as err:
-        raise ValueError(f"duration out of range: {text[:40]!r}") from err
+        duration = timedelta(**parts)
+    except OverflowError:
+        duration = _MAX_DURATION * 2  # beyond any timedelta: beyond ten years too
+    if duration > _MAX_DURATION:
+        raise ValueError(f"duration longer than ten years: {text[:40]!r}")
+    return duration
 
 
 def usable_step(step: timedelta) -> bool:
