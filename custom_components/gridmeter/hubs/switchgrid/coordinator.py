@@ -47,10 +47,10 @@ from ...providers.switchgrid import (
     OrderRequestState,
     RequestStatus,
     SwitchgridClient,
-    load_curve_readings,
+    load_curve_energy,
 )
 from ...schedule import DailyTimetable, refresh_time
-from ...statistics import async_import_energy, async_import_peaks
+from ...statistics import RegularReadings, async_import_energy, async_import_peaks
 from ...storage import to_json
 from ...tariffs import FranceHPHC, TariffCalendar, parse_off_peak_hours
 from ...totals import meter_status, peak_summary
@@ -487,17 +487,18 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
                 )
                 return
             curve = await self.client.async_get_load_curve(request)
-            batch = await self.hass.async_add_executor_job(
-                lambda: load_curve_readings(curve, kind, meter_id=point.meter_id)
-            )
-            if kind is EnergyKind.RETURN and any(r.kwh > 0 for r in batch.readings):
+            energy = await self.hass.async_add_executor_job(load_curve_energy, curve)
+            if kind is EnergyKind.RETURN and await self.hass.async_add_executor_job(
+                any, energy.kwh
+            ):
                 state.kinds = state.kinds | {kind}
+            readings = RegularReadings(kind, energy.start, energy.step, energy.kwh)
             report = await async_import_energy(
-                self.hass, point, batch.readings, self.calendar()
+                self.hass, point, readings, self.calendar()
             )
             self.note_written(point, report.kind_hours())
             self.last_run.rows_written += report.total
-            self.last_run.skipped_points += batch.skipped
+            self.last_run.skipped_points += energy.skipped
 
     # -- what entities see ------------------------------------------------------
 

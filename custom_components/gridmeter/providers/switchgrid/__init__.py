@@ -1,6 +1,7 @@
 """Enedis (France) through Switchgrid's "Enedis Raw Data API" (v2)."""
 
 from .client import DEFAULT_BASE_URL, SwitchgridClient
+from .curve import CurveEnergy, load_curve_energy, load_curve_readings
 from .models import (
     Ask,
     AskStatus,
@@ -14,13 +15,13 @@ from .models import (
     Signer,
     SwitchgridContract,
 )
-from .parsing import load_curve_readings
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "Ask",
     "AskStatus",
     "ContractMatch",
+    "CurveEnergy",
     "LoadCurve",
     "Order",
     "OrderRequest",
@@ -30,5 +31,6 @@ __all__ = [
     "Signer",
     "SwitchgridClient",
     "SwitchgridContract",
+    "load_curve_energy",
     "load_curve_readings",
 ]

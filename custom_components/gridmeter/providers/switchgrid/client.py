@@ -44,6 +44,7 @@ from ..errors import (
 from ..http import decode_json, retry_after_seconds, send
 from ..identifiers import is_valid_prm, normalize_prm
 from ..models import PowerPeak, utc_now
+from .curve import parse_iso_duration, parse_load_curve, parse_load_curve_csv
 from .models import (
     Ask,
     AskStatus,
@@ -65,9 +66,6 @@ from .parsing import (
     parse_daily_energy,
     parse_daily_indexes,
     parse_daily_max_power,
-    parse_iso_duration,
-    parse_load_curve,
-    parse_load_curve_csv,
     parse_order,
 )
 

@@ -1,12 +1,9 @@
 """Turn Switchgrid and raw Enedis (SGE / M023) answers into models.
 
 Pure functions, no I/O. Shapes follow the v2 OpenAPI spec and the Enedis
-formats in the reference notes, and tolerate the variants seen in the wild:
+formats in the reference notes, and tolerate the variants seen in the wild
+(load curves are read in `curve.py`):
 
-* ``LOADCURVE``: ``{period, startsAt, endsAt, values[number|null]}``, regular,
-  value *i* starting at ``startsAt + i × period`` (UTC), average W.
-  ``period`` is any ISO-8601 duration (``PT600S`` as much as ``PT10M``).
-  The CSV form is ``startDate,powerInWatts`` rows (UTC, start-stamped).
 * C68: a top-level array (one object per PRM) or one object, with or without
   a ``point`` wrapper; ``situationContractuelle`` or
   ``situationsContractuelles[]``; ``puissanceSouscriteMax`` or
@@ -18,10 +15,7 @@ formats in the reference notes, and tolerate the variants seen in the wild:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-import csv
 from datetime import UTC, date, datetime, time, timedelta
-import io
-from itertools import pairwise
 import math
 import re
 from typing import Any, Final
@@ -29,13 +23,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import InvalidResponse, redact
 from ..identifiers import normalize_prm
-from ..models import EnergyKind, EnergyReading, PowerPeak, ReadingBatch, TimeRange
+from ..models import PowerPeak, TimeRange
 from ..parsing import lenient_number
+from .curve import parse_load_curve
 from .models import (
     Ask,
     AskStatus,
     ContractMatch,
-    LoadCurve,
     Order,
     OrderRequestState,
     OrderStatus,
@@ -45,21 +39,6 @@ from .models import (
 
 PARIS: Final = ZoneInfo("Europe/Paris")
 
-_DURATION: Final = re.compile(
-    r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
-    r"(?:T(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?"
-)
-# The `period` query values of GET /request/{id}/data (5min, 1h, 1d ...).
-_SHORT_DURATION: Final = re.compile(r"(\d+)\s*(s|sec|min|m|h|d)")
-_SHORT_UNITS: Final[Mapping[str, str]] = {
-    "s": "seconds",
-    "sec": "seconds",
-    "min": "minutes",
-    "m": "minutes",
-    "h": "hours",
-    "d": "days",
-}
 # "22H30-6H30", "1h28 – 6h58", "23:00-7:00": a range of two clock times.
 _OFF_PEAK_RANGE: Final = re.compile(
     r"(\d{1,2})\s*[hH:]\s*(\d{0,2})\s*[-\u2010-\u2015\u2212àa]\s*(\d{1,2})\s*[hH:]\s*(\d{0,2})"
@@ -172,32 +151,6 @@ def _require_id(body: Mapping[str, Any], what: str) -> str:
     if (value := _text(body.get("id"))) is None:
         raise InvalidResponse(f"{what} without an id")
     return value
-
-
-# -- durations --------------------------------------------------------------------
-
-
-def parse_iso_duration(text: str) -> timedelta:
-    """Parse an ISO-8601 duration such as ``PT600S``, ``PT30M``, ``PT1H30M``, ``P1D``.
-
-    Years and months are refused (their length varies), as is anything that
-    is not a duration. The ``period`` values of ``/request/{id}/data``
-    (``10min``, ``1h``, ``1d``) are accepted too.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"expected a string, got {type(text).__name__}")
-    raw = text.strip().upper()
-    match = _DURATION.fullmatch(raw)
-    if match and raw not in {"P", "PT"} and not raw.endswith("T"):
-        parts = {
-            name: float(value.replace(",", "."))
-            for name, value in match.groupdict().items()
-            if value is not None
-        }
-        return timedelta(**parts)
-    if short := _SHORT_DURATION.fullmatch(raw.lower()):
-        return timedelta(**{_SHORT_UNITS[short.group(2)]: int(short.group(1))})
-    raise ValueError(f"not an ISO-8601 duration: {text[:40]!r}")
 
 
 def consent_expiry(accepted_at: datetime | None, duration: Any) -> datetime | None:
@@ -315,80 +268,6 @@ def parse_ask_page(body: Any) -> tuple[list[Ask], int | None]:
     return [parse_ask(item) for item in items], None if total is None else int(total)
 
 
-def parse_load_curve(body: Any) -> LoadCurve:
-    """Parse ``{period, startsAt, endsAt, values}`` (also wrapped in ``loadCurve``)."""
-    curve = _require_dict(body, "load curve")
-    if isinstance(curve.get("loadCurve"), dict):
-        curve = curve["loadCurve"]
-    raw_values = curve.get("values")
-    if not isinstance(raw_values, list):
-        raise InvalidResponse("load curve without a values list")
-    try:
-        period = parse_iso_duration(str(curve.get("period") or ""))
-    except (ValueError, OverflowError) as err:
-        raise InvalidResponse(
-            f"load curve with an unreadable period {redact(str(curve.get('period')), 40)}"
-        ) from err
-    if period <= timedelta(0):
-        raise InvalidResponse("load curve with an empty period")
-    starts_at = parse_datetime(curve.get("startsAt"))
-    if starts_at is None:
-        raise InvalidResponse("load curve without startsAt")
-    values = tuple(lenient_number(value) for value in raw_values)
-    ends_at = parse_datetime(curve.get("endsAt")) or starts_at + period * len(values)
-    return LoadCurve(period=period, starts_at=starts_at, ends_at=ends_at, values=values)
-
-
-def parse_load_curve_csv(
-    text: str, *, period: timedelta | None = None
-) -> LoadCurve | None:
-    """Parse the CSV form of ``/request/{id}/data`` (None when it has no row).
-
-    ``startDate,powerInWatts``: one row per step, UTC, stamped by the step's
-    start; an empty value is a gap. The step is ``period`` when given, else
-    the smallest gap between two rows; missing rows become gaps. A row off
-    that grid is an InvalidResponse (daily ``1d`` buckets are Paris days,
-    not a regular UTC series: read them as JSON).
-    """
-    reader = csv.reader(io.StringIO(text))
-    header = [cell.strip() for cell in next(reader, [])]
-    if header[:2] != ["startDate", "powerInWatts"]:
-        raise InvalidResponse(
-            "load curve CSV without its startDate,powerInWatts header"
-        )
-    points: list[tuple[datetime, float | None]] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        start = parse_datetime(row[0]) if len(row) >= 2 else None
-        value = lenient_number(row[1]) if len(row) >= 2 else None
-        if start is None or (value is None and row[1].strip()):
-            raise InvalidResponse("load curve CSV with an unreadable row")
-        points.append((start, value))
-    if not points:
-        return None
-    points.sort(key=lambda point: point[0])
-    starts = [start for start, _ in points]
-    steps = [b - a for a, b in pairwise(starts) if b > a]
-    step = period or (min(steps) if steps else None)
-    if step is None or step <= timedelta(0):
-        raise InvalidResponse("cannot tell the step of a one-row load curve CSV")
-    first = starts[0]
-    count = (starts[-1] - first) // step + 1
-    values: list[float | None] = [None] * count
-    for start, value in points:
-        index, rest = divmod(start - first, step)
-        if rest:
-            raise InvalidResponse("load curve CSV rows off a regular step")
-        values[index] = value
-    return LoadCurve(
-        period=step,
-        starts_at=first,
-        ends_at=first + step * count,
-        values=tuple(values),
-    )
-
-
 def _parse_request_state(row: Any) -> OrderRequestState:
     request = _require_dict(row, "order request")
     curve = request.get("loadCurve")
@@ -421,40 +300,6 @@ def parse_order(body: Any) -> Order:
         id=_require_id(order, "order"),
         status=_enum(OrderStatus, order.get("status")),
         requests=tuple(_parse_request_state(row) for row in requests),
-    )
-
-
-# -- load curve → readings --------------------------------------------------------
-
-
-def load_curve_readings(
-    curve: LoadCurve, kind: EnergyKind, *, meter_id: str
-) -> ReadingBatch:
-    """Turn average watts into energy per interval: kWh = W × seconds / 3.6e6.
-
-    A ``null``, negative or NaN value gives no reading and is counted in
-    ``skipped``.
-    """
-    seconds = curve.period.total_seconds()
-    readings: list[EnergyReading] = []
-    skipped = 0
-    for index, watts in enumerate(curve.values):
-        if watts is None or math.isnan(watts) or math.isinf(watts) or watts < 0:
-            skipped += 1
-            continue
-        readings.append(
-            EnergyReading(
-                start=curve.start_of(index),
-                duration=curve.period,
-                kind=kind,
-                kwh=watts * seconds / 3600 / 1000,
-            )
-        )
-    return ReadingBatch(
-        meter_id=meter_id,
-        readings=tuple(readings),
-        skipped=skipped,
-        kinds=frozenset({kind}) if readings else frozenset(),
     )
 
 
