@@ -9,6 +9,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import GridMeterConfigEntry, GridMeterRuntimeData
+from .costs import SUBENTRY_PRICES
 from .entity import device_identifier
 from .hubs import spec_for
 from .issues import async_update_issues
@@ -37,7 +38,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) ->
         else {}
     )
     entry.runtime_data = GridMeterRuntimeData(
-        coordinator=coordinator, spec=spec, extras=extras
+        coordinator=coordinator,
+        spec=spec,
+        extras=extras,
+        options=dict(entry.options),
+        subentries=_price_subentries(entry),
     )
 
     @callback
@@ -49,11 +54,34 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) ->
     _after_update()
     if spec.webhook is not None:
         entry.async_on_unload(spec.webhook(hass, entry))
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_create_background_task(
         hass, coordinator.async_start(), f"{spec.key} first run"
     )
     return True
+
+
+def _price_subentries(entry: GridMeterConfigEntry) -> dict[str, dict[str, object]]:
+    return {
+        subentry_id: dict(subentry.data)
+        for subentry_id, subentry in entry.subentries.items()
+        if subentry.subentry_type == SUBENTRY_PRICES
+    }
+
+
+async def _async_entry_updated(
+    hass: HomeAssistant, entry: GridMeterConfigEntry
+) -> None:
+    """Options changed: reload. Prices changed: rewrite the money statistics."""
+    runtime = entry.runtime_data
+    if dict(entry.options) != runtime.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
+    prices = _price_subentries(entry)
+    if prices != runtime.subentries:
+        runtime.subentries = prices
+        await runtime.coordinator.async_prices_changed()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: GridMeterConfigEntry) -> bool:

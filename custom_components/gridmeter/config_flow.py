@@ -19,15 +19,16 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
-    OptionsFlowWithReload,
+    OptionsFlow,
 )
 from homeassistant.core import callback
 
 from .const import DOMAIN
 from .coordinator import GridMeterConfigEntry
+from .costs import SUBENTRY_PRICES
 from .flow_helpers import HubConfigFlow, HubOptionsFlow
 from .hubs import SPECS, spec_for
-from .prices_flow import SUBENTRY_PRICES, PricesSubentryFlow
+from .prices_flow import PricesSubentryFlow
 
 type Step = Callable[..., Awaitable[ConfigFlowResult]]
 
@@ -113,8 +114,12 @@ class GridMeterConfigFlow(ConfigFlow, domain=DOMAIN):
             self._hub.async_remove()
 
 
-class GridMeterOptionsFlow(OptionsFlowWithReload):
-    """The options of the entry's hub (daily refresh time, supply points...)."""
+class GridMeterOptionsFlow(OptionsFlow):
+    """The options of the entry's hub (daily refresh time, supply points...).
+
+    A change reloads the entry (its update listener, which also follows the
+    price subentries).
+    """
 
     _hub: HubOptionsFlow | None = None
 

@@ -29,6 +29,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import DOMAIN, LOGGER, RETRY_DELAY
+from .costs import MONEY_SERIES, CostKeeper, Supply, energy_series
 from .data import GridMeterData, MeterData
 from .exceptions import unexpected_error, update_error
 from .issues import (
@@ -36,6 +37,7 @@ from .issues import (
     async_set_consent_issue,
     async_set_unexpected_issue,
 )
+from .pricing import SupplyTariff
 from .providers.errors import (
     AuthError,
     ConsentRevoked,
@@ -46,7 +48,9 @@ from .providers.errors import (
     redact,
 )
 from .providers.models import EnergyKind, MeterPoint, utc_now
+from .statistics import WriteReport
 from .storage import AccountStore, StateSchema
+from .tariffs import TariffCalendar
 from .totals import HourlyMemory, async_read_recent, energy_totals, window_start
 
 if TYPE_CHECKING:
@@ -70,6 +74,10 @@ class GridMeterRuntimeData:
     spec: ProviderSpec
     extras: Mapping[str, DataUpdateCoordinator[Any]] = field(default_factory=dict)
     """The hub's extra coordinators by name (Digiwatt's realtime load)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The options the entry was set up with (a change reloads it)."""
+    subentries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The price subentries applied (a change rewrites the money rows)."""
 
 
 type GridMeterConfigEntry = ConfigEntry[GridMeterRuntimeData]
@@ -194,6 +202,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         )
         self.state: S = self.schema.model()
         self.memory = HourlyMemory()
+        self.costs = CostKeeper(self)
         self._read_back: set[str] = set()
         """Meters whose recent hours were read from the recorder (once)."""
         self.failures = FailureLog()
@@ -259,6 +268,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
     async def _async_setup(self) -> None:
         """Read the stored state before the first refresh (no network)."""
         self.state = await self._store.async_load_state()
+        await self.costs.async_setup()
         await self._async_restore()
 
     @callback
@@ -478,6 +488,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
             self._unsub_timer = None
         self._before_save()
         await self._store.async_save_state(self.state)
+        await self.costs.async_shutdown()
         await super().async_shutdown()
 
     # -- what entities see -------------------------------------------------------
@@ -487,13 +498,66 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         self.memory.forget(keep)
         self._read_back.intersection_update(keep)
 
-    def note_written(
-        self, point: MeterPoint, hours: Mapping[EnergyKind, Mapping[datetime, float]]
+    async def async_note_written(
+        self,
+        point: MeterPoint,
+        report: WriteReport,
+        *,
+        calendar: TariffCalendar | None,
+        kinds: frozenset[EnergyKind],
     ) -> None:
-        """Keep the hours just written for the sensors (no read-back)."""
-        for kind, by_hour in hours.items():
+        """Keep the hours just written for the sensors (no read-back); price them."""
+        for kind, by_hour in report.kind_hours().items():
             self.memory.update(point.meter_id, kind, by_hour)
         self.memory.prune(point.meter_id, window_start(self._now, point.timezone))
+        async with self.step("cost"):
+            supply = self.cost_supply(point, calendar, kinds)
+            if supply is not None:
+                await self.costs.async_energy_written(supply, report.hours)
+
+    def note_money(
+        self, point: MeterPoint, rows: Mapping[str, Mapping[datetime, float]]
+    ) -> None:
+        """Keep the money rows just written for the cost sensors."""
+        for series in MONEY_SERIES:
+            if by_hour := rows.get(series):
+                self.memory.update(point.meter_id, series, by_hour)
+        self.memory.prune(point.meter_id, window_start(self._now, point.timezone))
+
+    def cost_supply(
+        self,
+        point: MeterPoint,
+        calendar: TariffCalendar | None,
+        kinds: frozenset[EnergyKind],
+    ) -> Supply | None:
+        """Return a supply as the price engine sees it (None: no plans there)."""
+        if self.spec.country is None:
+            return None
+        return Supply(
+            point=point,
+            tariff=SupplyTariff(
+                country=self.spec.country, timezone=point.timezone, calendar=calendar
+            ),
+            energy_series=energy_series(kinds, calendar),
+        )
+
+    def cost_supplies(self) -> list[Supply]:
+        """Every supply followed now, as the price engine sees it."""
+        data: GridMeterData | None = self.data
+        if data is None:
+            return []
+        return [
+            supply
+            for meter in data.meters.values()
+            if (supply := self.cost_supply(meter.point, meter.calendar, meter.kinds))
+            is not None
+        ]
+
+    async def async_prices_changed(self) -> None:
+        """Rewrite the money rows after a price set was added, changed or removed."""
+        await self.costs.async_prices_changed(self.cost_supplies())
+        if self.data is not None:
+            await self.async_publish()
 
     async def async_meter_energy(
         self, point: MeterPoint, kinds: frozenset[EnergyKind], now: datetime
@@ -501,16 +565,28 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         """Return a meter's data with its energy totals (computed off the loop)."""
         if point.meter_id not in self._read_back:
             self._read_back.add(point.meter_id)
-            await async_read_recent(self.hass, self.memory, point, kinds, now)
+            await async_read_recent(
+                self.hass, self.memory, point, [*kinds, *MONEY_SERIES], now
+            )
         registers = self.memory.snapshot(point.meter_id, kinds)
-        energy = await self.hass.async_add_executor_job(
-            energy_totals, registers, point.timezone, now
+        money = self.memory.snapshot(point.meter_id, MONEY_SERIES)
+        energy, money_totals = await self.hass.async_add_executor_job(
+            lambda: (
+                energy_totals(registers, point.timezone, now),
+                energy_totals(
+                    {key: hours for key, hours in money.items() if hours},
+                    point.timezone,
+                    now,
+                ),
+            )
         )
         return MeterData(
             point=point,
             capabilities=self.spec.capabilities,
             kinds=kinds,
             energy=energy,
+            money=money_totals,
+            priced=bool(self.costs.sets(point.meter_id)),
             latest_data=self.memory.latest(point.meter_id),
         )
 

@@ -79,6 +79,10 @@ class MeterData:
     or the pricing option ("Heures creuses"); never a code."""
     kinds: frozenset[EnergyKind] = frozenset()
     energy: dict[EnergyKind, EnergyTotals] = field(default_factory=dict)
+    priced: bool = False
+    """The supply has prices (money statistics and cost sensors)."""
+    money: dict[str, EnergyTotals] = field(default_factory=dict)
+    """€ of the money series (``cost``, ``compensation``) over the same periods."""
     latest_data: datetime | None = None
     """End of the newest hour with data."""
     last_peak: PowerPeak | None = None

@@ -33,6 +33,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 
 from .coordinator import GridMeterConfigEntry
+from .costs import CONF_METER, price_fields, price_sets
 from .data import MeterData
 from .hubs import spec_for
 from .pricing import (
@@ -54,8 +55,6 @@ if TYPE_CHECKING:
 else:
     import voluptuous as vol
 
-SUBENTRY_PRICES: Final = "prices"
-CONF_METER: Final = "meter_id"
 CONF_PLAN: Final = "plan"
 CONF_VALID_FROM: Final = "valid_from"
 CONF_TAX: Final = "tax_percent"
@@ -77,43 +76,21 @@ def supply_tariff(entry: GridMeterConfigEntry, meter: MeterData) -> SupplyTariff
     )
 
 
-def price_sets(entry: GridMeterConfigEntry, meter_id: str) -> list[PriceSet]:
-    """Return the price sets of a supply (its prices subentries), oldest first.
-
-    A subentry that no longer reads (it cannot happen through the flow) is
-    left out rather than guessed.
-    """
-    sets = [
-        parsed
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_PRICES
-        and subentry.data.get(CONF_METER) == meter_id
-        and isinstance(
-            parsed := parse_price_set(_price_fields(subentry.data)), PriceSet
-        )
-    ]
-    return sorted(sets, key=lambda s: s.valid_from)
-
-
-def _price_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if key != CONF_METER}
-
-
-def _money(maximum: float, step: float, unit: str) -> NumberSelector:
+def _money(maximum: float, unit: str) -> NumberSelector:
     return NumberSelector(
         NumberSelectorConfig(
             min=0,
             max=maximum,
-            step=step,
+            step="any",
             unit_of_measurement=unit,
             mode=NumberSelectorMode.BOX,
         )
     )
 
 
-ENERGY_PRICE: Final = _money(5, 0.000001, "€/kWh")
-POWER_PRICE: Final = _money(1000, 0.000001, "€/kW/year")
-TAX: Final = _money(100, 0.01, "%")
+ENERGY_PRICE: Final = _money(5, "€/kWh")
+POWER_PRICE: Final = _money(1000, "€/kW/year")
+TAX: Final = _money(100, "%")
 
 
 class PricesSubentryFlow(ConfigSubentryFlow):
@@ -246,7 +223,7 @@ class PricesSubentryFlow(ConfigSubentryFlow):
     def _suggested(self) -> dict[str, Any]:
         current = dict(self._current())
         current.setdefault(CONF_VALID_FROM, dt_util.now().date().isoformat())
-        return _price_fields(current)
+        return price_fields(current)
 
     @staticmethod
     def _prices_schema(plan: Plan) -> vol.Schema:

@@ -14,6 +14,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    CURRENCY_EUR,
     PERCENTAGE,
     EntityCategory,
     UnitOfApparentPower,
@@ -236,6 +237,67 @@ SENSORS: tuple[GridMeterSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda meter: meter.latest_data,
     ),
+)
+
+
+def _money(
+    series: str, pick: Callable[[EnergyTotals], float | None]
+) -> Callable[[MeterData], float | None]:
+    def value(meter: MeterData) -> float | None:
+        totals = meter.money.get(series)
+        return pick(totals) if totals is not None else None
+
+    return value
+
+
+def _priced(meter: MeterData) -> bool:
+    return meter.priced
+
+
+def _money_descriptions(
+    series: str, *, enabled: bool
+) -> tuple[GridMeterSensorDescription, ...]:
+    # Like the energy sensors, no state class: the hourly truth is the money
+    # statistics (the Energy dashboard's cost); these show the sums.
+    periods: tuple[tuple[str, Callable[[EnergyTotals], float | None]], ...] = (
+        ("yesterday", lambda t: t.yesterday),
+        ("this_month", lambda t: t.this_month),
+        ("last_month", lambda t: t.last_month),
+    )
+    return tuple(
+        GridMeterSensorDescription(
+            key=f"{series}_{period}",
+            translation_key=f"{series}_{period}",
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement=CURRENCY_EUR,
+            suggested_display_precision=2,
+            entity_registry_enabled_default=enabled,
+            value_fn=_money(series, pick),
+            has_fn=(
+                _priced
+                if series == "cost"
+                else lambda meter: meter.priced and EnergyKind.RETURN in meter.kinds
+            ),
+        )
+        for period, pick in periods
+    )
+
+
+MONEY_SENSORS: tuple[GridMeterSensorDescription, ...] = (
+    *_money_descriptions("cost", enabled=True),
+    *_money_descriptions("compensation", enabled=True),
+)
+
+ENERGY_PRICE_SENSOR = GridMeterSensorDescription(
+    key="energy_price",
+    translation_key="energy_price",
+    native_unit_of_measurement=f"{CURRENCY_EUR}/{UnitOfEnergy.KILO_WATT_HOUR}",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+    # Computed at the current instant by the entity (periods change on the
+    # clock, PVPC every hour).
+    value_fn=lambda meter: None,
+    has_fn=_priced,
 )
 
 STATUS_SENSOR = GridMeterSensorDescription(
@@ -529,6 +591,9 @@ def _descriptions() -> Iterator[
         yield description, GridMeterSensor
     yield STATUS_SENSOR, GridMeterStatusSensor
     yield TARIFF_PERIOD_SENSOR, GridMeterTariffPeriodSensor
+    for description in MONEY_SENSORS:
+        yield description, GridMeterSensor
+    yield ENERGY_PRICE_SENSOR, GridMeterEnergyPriceSensor
 
 
 class GridMeterSensor(GridMeterEntity, SensorEntity):
@@ -617,6 +682,43 @@ class GridMeterTariffPeriodSensor(GridMeterSensor):
     def available(self) -> bool:
         """A calendar needs no provider: available while the meter exists."""
         return self.meter is not None
+
+
+class GridMeterEnergyPriceSensor(GridMeterSensor):
+    """The energy price in force now (€/kWh, taxes included).
+
+    Usable as the Energy dashboard's price for a power sensor (realtime load ×
+    price). Re-evaluated on the quarter hour: tariff periods and PVPC hours
+    change on the clock, not on data updates.
+    """
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the clock."""
+        await super().async_added_to_hass()
+
+        @callback
+        def _tick(_now: datetime) -> None:
+            self.async_write_ha_state()
+
+        self.async_on_remove(
+            async_track_time_change(self.hass, _tick, minute=(0, 15, 30, 45), second=0)
+        )
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        """The price now, from the supply's price book (and PVPC, Tempo)."""
+        meter = self.meter
+        if meter is None:
+            return None
+        coordinator = self.coordinator
+        supply = coordinator.cost_supply(meter.point, meter.calendar, meter.kinds)
+        if supply is None:
+            return None
+        return coordinator.costs.current_price(
+            meter.point.meter_id, supply.tariff, dt_util.utcnow()
+        )
 
 
 class GreenWindowSensor(GreenWindowEntity, SensorEntity):

@@ -19,8 +19,8 @@ from homeassistant.core import HomeAssistant
 from .const import STALE_DATA_AFTER
 from .data import ConnectionStatus, EnergyTotals, MeterData
 from .providers.history import add_months
-from .providers.models import EnergyKind, MeterPoint, PowerPeak
-from .statistics import get_writer, series_key, statistic_id
+from .providers.models import MeterPoint, PowerPeak
+from .statistics import get_writer, statistic_id
 
 HOUR = timedelta(hours=1)
 
@@ -40,15 +40,14 @@ class HourlyMemory:
     (never mutated), so a computation in a worker thread reads a snapshot.
     """
 
-    _hours: dict[tuple[str, EnergyKind], Mapping[datetime, float]] = field(
+    _hours: dict[tuple[str, str], Mapping[datetime, float]] = field(
         default_factory=dict
     )
+    """(meter, series: an energy register or a money series) → hourly values."""
     _latest: dict[str, datetime] = field(default_factory=dict)
     """End of the newest hour with data, per meter (any register)."""
 
-    def update(
-        self, meter_id: str, kind: EnergyKind, hours: Mapping[datetime, float]
-    ) -> None:
+    def update(self, meter_id: str, kind: str, hours: Mapping[datetime, float]) -> None:
         """Merge hourly kWh just written (or read back once at set-up)."""
         if not hours:
             return
@@ -84,9 +83,9 @@ class HourlyMemory:
         """End of the newest hour with data of a meter."""
         return self._latest.get(meter_id)
 
-    def snapshot(
-        self, meter_id: str, kinds: Iterable[EnergyKind]
-    ) -> dict[EnergyKind, Mapping[datetime, float]]:
+    def snapshot[K: str](
+        self, meter_id: str, kinds: Iterable[K]
+    ) -> dict[K, Mapping[datetime, float]]:
         """Return the registers' hours as they are now (for a worker thread)."""
         return {kind: self._hours.get((meter_id, kind), {}) for kind in kinds}
 
@@ -95,7 +94,7 @@ async def async_read_recent(
     hass: HomeAssistant,
     memory: HourlyMemory,
     point: MeterPoint,
-    kinds: Iterable[EnergyKind],
+    kinds: Iterable[str],
     now: datetime,
 ) -> None:
     """Read a meter's recent hours from the recorder into memory (once, at set-up).
@@ -107,10 +106,7 @@ async def async_read_recent(
     """
     writer = get_writer(hass)
     start = window_start(now, point.timezone)
-    ids = {
-        kind: statistic_id(point.provider, point.meter_id, series_key(kind))
-        for kind in kinds
-    }
+    ids = {kind: statistic_id(point.provider, point.meter_id, kind) for kind in kinds}
     for kind, sid in ids.items():
         memory.update(point.meter_id, kind, await writer.async_read_states(sid, start))
     if memory.latest(point.meter_id) is None:
@@ -119,11 +115,11 @@ async def async_read_recent(
                 memory.note_latest(point.meter_id, last + HOUR)
 
 
-def energy_totals(
-    registers: Mapping[EnergyKind, Mapping[datetime, float]],
+def energy_totals[K: str](
+    registers: Mapping[K, Mapping[datetime, float]],
     timezone: str,
     now: datetime,
-) -> dict[EnergyKind, EnergyTotals]:
+) -> dict[K, EnergyTotals]:
     """Sum hourly kWh into yesterday / this month / last month / latest day.
 
     Days and months are those of the supply's own time zone; the latest day
@@ -134,7 +130,7 @@ def energy_totals(
     this_month = today.replace(day=1)
     last_month = add_months(this_month, -1)
     yesterday = today - timedelta(days=1)
-    totals: dict[EnergyKind, EnergyTotals] = {}
+    totals: dict[K, EnergyTotals] = {}
     for kind, hours in registers.items():
         sums = {"yesterday": 0.0, "this_month": 0.0, "last_month": 0.0}
         seen = dict.fromkeys(sums, False)

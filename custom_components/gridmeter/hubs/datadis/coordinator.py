@@ -536,7 +536,9 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
             )
             state.kinds[supply.meter_id] = kinds
             report = await async_import_energy(self.hass, supply, readings, calendar)
-            self.note_written(supply, report.kind_hours())
+            await self.async_note_written(
+                supply, report, calendar=calendar, kinds=kinds
+            )
             self.last_run.rows_written += report.total
             self.last_run.skipped_rows += batch.skipped
             if batch.skipped:

@@ -198,7 +198,9 @@ class DigiwattCoordinator(GridMeterCoordinator[DigiwattState]):
         report = await async_import_energy(
             self.hass, self.point, batch.readings, ItalyF123()
         )
-        self.note_written(self.point, report.kind_hours())
+        await self.async_note_written(
+            self.point, report, calendar=ItalyF123(), kinds=CONSUMPTION_ONLY
+        )
         self.rows_written = report.total
         state.last_success = now
         return RunResult(data=await self.async_build_data(now))

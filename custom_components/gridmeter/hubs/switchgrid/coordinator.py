@@ -496,7 +496,9 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
             report = await async_import_energy(
                 self.hass, point, readings, self.calendar()
             )
-            self.note_written(point, report.kind_hours())
+            await self.async_note_written(
+                point, report, calendar=self.calendar(), kinds=state.kinds
+            )
             self.last_run.rows_written += report.total
             self.last_run.skipped_points += energy.skipped
 
