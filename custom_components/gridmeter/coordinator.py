@@ -279,9 +279,14 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         next_at: datetime | None = now + self.retry_delay
         try:
             result = await self._async_run(initial=initial)
-        except asyncio.CancelledError:
-            next_at = None  # unloading or stopping: nothing more to run
-            raise
+        except asyncio.CancelledError as err:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                next_at = None  # unloading or stopping: nothing more to run
+                raise
+            # Not this run being cancelled (a future cancelled elsewhere):
+            # Home Assistant would swallow it, and with it the next run.
+            self._note_unexpected("run", err)
+            raise unexpected_error() from err
         except ProviderError as err:
             next_at = self._after_provider_error(err, now, initial=initial)
             raise update_error(err, self.spec.name) from err
@@ -338,7 +343,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
             LOGGER.debug("%s set-up failed: %s", self.spec.name, redact(str(err)))
         return now + self.retry_delay
 
-    def _note_unexpected(self, step: str, err: Exception) -> None:
+    def _note_unexpected(self, step: str, err: BaseException) -> None:
         """Count an unexpected failure; log its traceback once per streak."""
         if self.failures.record(step, err, self._now):
             LOGGER.error(
