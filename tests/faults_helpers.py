@@ -57,6 +57,17 @@ def coordinator_of(entry: MockConfigEntry) -> GridMeterCoordinator[Any]:
     return coordinator
 
 
+def with_options(entry: MockConfigEntry, options: dict[str, Any]) -> MockConfigEntry:
+    """The same account's entry with these options."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options=options,
+    )
+
+
 # -- the schedule ---------------------------------------------------------------
 
 
@@ -65,16 +76,23 @@ async def settle(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-async def run_next(
+def start_next_run(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
 ) -> datetime:
-    """Move the clock to the scheduled run, let it run; return when it ran."""
-    coordinator = coordinator_of(entry)
-    when = coordinator.next_at
+    """Move the clock to the scheduled run and start it; return when it runs."""
+    when = coordinator_of(entry).next_at
     assert when is not None, "no run is scheduled"
     when = max(when, dt_util.utcnow()) + timedelta(seconds=1)
     freezer.move_to(when)
     async_fire_time_changed(hass, when)
+    return when
+
+
+async def run_next(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
+) -> datetime:
+    """Move the clock to the scheduled run, let it run; return when it ran."""
+    when = start_next_run(hass, freezer, entry)
     await settle(hass)
     return when
 
@@ -90,20 +108,9 @@ async def jump(
     return now
 
 
-async def start_next_run(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
-) -> None:
-    """Move the clock to the scheduled run and start it (without waiting for it)."""
-    when = coordinator_of(entry).next_at
-    assert when is not None, "no run is scheduled"
-    when = max(when, dt_util.utcnow()) + timedelta(seconds=1)
-    freezer.move_to(when)
-    async_fire_time_changed(hass, when)
-
-
 async def wait_for(condition: Callable[[], bool], what: str) -> None:
     """Let the loop run until `condition` holds (a hang guard, not a timing)."""
-    for _ in range(1000):
+    for _ in range(3000):
         if condition():
             return
         await asyncio.sleep(0.02)
@@ -351,9 +358,9 @@ async def assert_streak_repaired(
     issue = unexpected_issue(hass, entry)
     assert issue is not None
     assert issue.translation_key == "unexpected_answer"
-    assert (
-        len([r for r in tracebacks(caplog) if key.split(":")[0] in r.getMessage()]) == 1
-    )
+    step = key.split(":")[0]
+    logged = [r for r in tracebacks(caplog) if f"in step {step} (" in r.getMessage()]
+    assert len(logged) == 1, logged
     failure = (await reported_failures(hass, entry))[key]
     assert failure["count"] == UNEXPECTED_STREAK * per_run
     assert failure["first_seen"] < failure["last_seen"]

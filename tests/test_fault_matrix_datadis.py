@@ -23,7 +23,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.gridmeter.const import CONF_SUPPLIES, DOMAIN, RETRY_DELAY
-from custom_components.gridmeter.coordinator import RETRY_MARGIN
 from custom_components.gridmeter.providers.datadis import DatadisClient
 from custom_components.gridmeter.statistics import statistic_id
 
@@ -49,6 +48,7 @@ from .faults_helpers import (
     start_next_run,
     stop_during_write_slice,
     wait_for,
+    with_options,
 )
 from .stats_helpers import read_hours
 
@@ -61,7 +61,9 @@ MADRID = ZoneInfo("Europe/Madrid")
 HISTORY_DAYS = 4
 DAY = timedelta(days=1, hours=1)
 """The furthest a next run may be: the next daily slot (and its jitter)."""
-RETRY = RETRY_DELAY + RETRY_MARGIN
+RETRY = RETRY_DELAY + timedelta(minutes=5)
+"""The furthest a retry may be after a failed run or step (a busy machine's
+minutes between the moment given and the run's own clock included)."""
 COORDINATOR = "custom_components.gridmeter.coordinator"
 
 
@@ -123,13 +125,7 @@ def repeated_within_a_day(datadis: RunningSim) -> list[str]:
 
 def flat_only(entry: MockConfigEntry) -> MockConfigEntry:
     """The same account, following only the flat."""
-    return MockConfigEntry(
-        domain=entry.domain,
-        title=entry.title,
-        unique_id=entry.unique_id,
-        data=dict(entry.data),
-        options={CONF_SUPPLIES: [FLAT[:20]]},
-    )
+    return with_options(entry, {CONF_SUPPLIES: [FLAT[:20]]})
 
 
 def for_flat(_client: DatadisClient, supply: Any, *_args: Any) -> bool:
@@ -174,7 +170,7 @@ async def test_unexpected_error_in_a_step(
     coordinator = coordinator_of(datadis_entry)
     assert fault.raised == 1
     assert coordinator.last_update_success
-    assert_next_run(datadis_entry, before, within=RETRY + timedelta(minutes=1))
+    assert_next_run(datadis_entry, before, within=RETRY)
     await assert_energy_equals_truth(hass, datadis, HEAT_PUMP)
     assert await read_peaks(hass, stat(HEAT_PUMP, "max_power"))
     assert bool(await read_hours(hass, stat(FLAT, "consumption"))) is (
@@ -216,7 +212,7 @@ async def test_unexpected_error_outside_any_step(
     ran = await run_next(hass, freezer, entry)
     assert fault.raised == 1
     assert_failed_unexpectedly(entry)
-    assert_next_run(entry, ran, within=RETRY_DELAY + timedelta(minutes=1))
+    assert_next_run(entry, ran, within=RETRY)
     await assert_streak_repaired(hass, freezer, entry, caplog, "run:TypeError")
     fault.active = False
     await assert_cleared(hass, freezer, entry)
@@ -313,7 +309,8 @@ async def test_a_day_of_html_pages_then_recovery(
     assert_next_run(entry, ran, within=DAY)
     await assert_energy_equals_truth(hass, datadis, FLAT)
     assert not repeated_within_a_day(datadis)
-    assert len(loud_records(caplog)) <= 3, loud_records(caplog)
+    # Home Assistant's note that the update failed (none: every query failed alone).
+    assert len(loud_records(caplog)) == (0 if signed_in else 1), loud_records(caplog)
 
 
 async def test_recorder_slow_at_set_up(
@@ -322,6 +319,7 @@ async def test_recorder_slow_at_set_up(
     datadis_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A restart while the recorder cannot answer yet: set-up does not wait.
 
@@ -350,6 +348,7 @@ async def test_recorder_slow_at_set_up(
     shown = hass.states.get(month)
     assert shown is not None and shown.state == figure.state
     assert_next_run(entry, dt_util.utcnow(), within=DAY)
+    assert loud_records(caplog) == []
 
 
 async def test_clock_jumps_forward_then_back(
@@ -383,12 +382,13 @@ async def test_unload_during_a_run_schedules_nothing(
     datadis: RunningSim,
     datadis_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The entry unloads while its run waits for Datadis: the chain ends there."""
     entry = flat_only(datadis_entry)
     await setup_entry(hass, entry)
     datadis.sim.hang_next("get-consumption-data-v2", 60)
-    await start_next_run(hass, freezer, entry)
+    start_next_run(hass, freezer, entry)
     ledger = coordinator_of(entry).client.ledger  # type: ignore[attr-defined]
     await wait_for(
         lambda: any("consumption" in key for key in ledger.blocked()),
@@ -400,3 +400,4 @@ async def test_unload_during_a_run_schedules_nothing(
         )
     finally:
         datadis.sim.harness.faults.release()
+    assert loud_records(caplog) == []

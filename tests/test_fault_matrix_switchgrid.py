@@ -76,6 +76,9 @@ PARIS_TZ = ZoneInfo("Europe/Paris")
 HISTORY_DAYS = 4
 DAY = timedelta(days=1, hours=1)
 """The furthest a next run may be: the next daily slot (and its jitter)."""
+RETRY = RETRY_DELAY + timedelta(minutes=5)
+"""The furthest a retry may be after a failed run or step (a busy machine's
+minutes between the moment given and the run's own clock included)."""
 COORDINATOR = "custom_components.gridmeter.hubs.switchgrid.coordinator"
 CONSUMPTION = statistic_id("switchgrid", PARIS, "consumption")
 MAX_POWER = statistic_id("switchgrid", PARIS, "max_power")
@@ -234,7 +237,7 @@ async def test_unexpected_error_in_a_step(
     coordinator = coordinator_of(entry)
     assert fault.raised == 1
     assert coordinator.last_update_success
-    assert_next_run(entry, before, within=RETRY_DELAY + timedelta(minutes=1))
+    assert_next_run(entry, before, within=RETRY)
     energy = await read_hours(hass, CONSUMPTION)
     if "energy" in missing:
         assert not energy
@@ -286,7 +289,7 @@ async def test_unexpected_error_resuming_an_open_order(
     assert fault.raised == 2
     assert coordinator.last_update_success
     assert len(coordinator.state.orders) == 2
-    assert_next_run(entry, ran, within=timedelta(minutes=31))
+    assert_next_run(entry, ran, within=timedelta(minutes=35))
 
     await assert_streak_repaired(
         hass, freezer, entry, caplog, "order:KeyError", per_run=2
@@ -322,7 +325,7 @@ async def test_unexpected_error_outside_any_step(
     ran = await run_next(hass, freezer, entry)
     assert fault.raised == 1
     assert_failed_unexpectedly(entry)
-    assert_next_run(entry, ran, within=RETRY_DELAY + timedelta(minutes=1))
+    assert_next_run(entry, ran, within=RETRY)
     await assert_streak_repaired(hass, freezer, entry, caplog, "run:KeyError")
     fault.active = False
     await assert_cleared(hass, freezer, entry)
@@ -396,7 +399,8 @@ async def test_a_day_of_html_pages_then_recovery(
     assert_next_run(entry, ran, within=DAY)
     await assert_statistic_equals(hass, CONSUMPTION, served(switchgrid))
     assert_billed_once_a_day(switchgrid)
-    assert len(loud_records(caplog)) <= 2, loud_records(caplog)
+    # Home Assistant's note that the update failed, once for the day.
+    assert len(loud_records(caplog)) == 1, loud_records(caplog)
 
 
 async def test_recorder_slow_at_set_up(
@@ -405,6 +409,7 @@ async def test_recorder_slow_at_set_up(
     entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A restart while the recorder cannot answer yet: set-up does not wait.
 
@@ -434,6 +439,7 @@ async def test_recorder_slow_at_set_up(
     shown = hass.states.get(month)
     assert shown is not None and shown.state == figure.state
     assert_next_run(entry, dt_util.utcnow(), within=DAY)
+    assert loud_records(caplog) == []
 
 
 async def test_clock_jumps_forward_then_back(
@@ -466,15 +472,17 @@ async def test_unload_during_a_run_schedules_nothing(
     switchgrid: RunningSwitchgrid,
     entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The entry unloads while its run waits for an order: the chain ends there."""
     await setup_entry(hass, entry)
     switchgrid.sim.order_delay = 10**6
     placed = len(switchgrid.sim.orders)
-    await start_next_run(hass, freezer, entry)
+    start_next_run(hass, freezer, entry)
     await wait_for(
         lambda: len(switchgrid.sim.orders) > placed, "the run places its order"
     )
     await assert_unload_ends_the_chain(
         hass, freezer, entry, lambda: len(switchgrid.sim.requests)
     )
+    assert loud_records(caplog) == []

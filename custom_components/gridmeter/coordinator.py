@@ -493,14 +493,12 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
     ) -> MeterData:
         """Return a meter's data with its energy totals (computed off the loop)."""
         if point.meter_id not in self._read_back:
-            read = async_read_recent(self.hass, self.memory, point, kinds, now)
+            # Set-up does not wait for a recorder slow to start (a long
+            # migration): `async_start` shows these hours once it answers.
+            wait = SETUP_HISTORY_WAIT if self._setting_up else None
             try:
-                # Set-up does not wait for a recorder slow to start (a long
-                # migration): `async_start` shows these hours once it answers.
-                async with asyncio.timeout(
-                    SETUP_HISTORY_WAIT if self._setting_up else None
-                ):
-                    await read
+                async with asyncio.timeout(wait):
+                    await async_read_recent(self.hass, self.memory, point, kinds, now)
             except TimeoutError:
                 LOGGER.debug(
                     "%s: the recorder is slow; hours shown later", self.spec.name
