@@ -61,6 +61,8 @@ RATE_LIMIT_DEFAULT: Final = timedelta(hours=24)
 RATE_LIMIT_MAX: Final = timedelta(hours=48)
 RETRY_MARGIN: Final = timedelta(minutes=5)
 """Past a refusal's end before asking again (clocks differ by minutes)."""
+SETUP_HISTORY_WAIT: Final = 5.0
+"""Seconds set-up waits for the recorder's recent hours before going on without."""
 UNEXPECTED_STREAK: Final = 3
 """Runs in a row with an unexpected failure before a repair says so."""
 FAILURES_KEPT: Final = 20
@@ -124,11 +126,20 @@ class FailureLog:
     """Consecutive runs with at least one unexpected failure."""
     total: int = 0
     _logged: set[str] = field(default_factory=set)
+    _failing: set[str] = field(default_factory=set)
+    """Steps that failed unexpectedly in the current streak."""
+    _passed: set[str] = field(default_factory=set)
+    """Steps that ran without failing in this run."""
     _this_run: bool = False
 
     def start_run(self) -> None:
         """Start counting a new run."""
         self._this_run = False
+        self._passed.clear()
+
+    def passed(self, step: str) -> None:
+        """Note a step that ran without failing."""
+        self._passed.add(step)
 
     def record(self, step: str, err: BaseException, now: datetime) -> bool:
         """Count a failure; True when it must be logged with its traceback.
@@ -139,6 +150,7 @@ class FailureLog:
         key = f"{step}:{type(err).__name__}"
         self.total += 1
         self._this_run = True
+        self._failing.add(step)
         if (known := self.failures.get(key)) is not None:
             known.last_seen = now
             known.count += 1
@@ -155,12 +167,20 @@ class FailureLog:
         return True
 
     def end_run(self) -> None:
-        """Close the run: a run without unexpected failure ends the streak."""
+        """Close the run: count it in the streak, or end the streak.
+
+        The streak ends with a run in which every step that failed ran
+        without failing. A run that did not get to them (the retry of a
+        once-a-day step, a run stopped by an outage) leaves it as it is:
+        otherwise a failure that comes back every day would never reach
+        the repair and would log its traceback every day.
+        """
         if self._this_run:
             self.streak += 1
-        else:
+        elif self._failing <= self._passed:
             self.streak = 0
             self._logged.clear()
+            self._failing.clear()
 
 
 class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
@@ -207,6 +227,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         """Meters whose recent hours were read from the recorder (once)."""
         self.failures = FailureLog()
         self._initial = True
+        self._setting_up = True
         self._running = False
         self._stopped = False
         self._retry_at: datetime | None = None
@@ -290,9 +311,14 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         next_at: datetime | None = now + self.retry_delay
         try:
             result = await self._async_run(initial=initial)
-        except asyncio.CancelledError:
-            next_at = None  # unloading or stopping: nothing more to run
-            raise
+        except asyncio.CancelledError as err:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                next_at = None  # unloading or stopping: nothing more to run
+                raise
+            # Not this run being cancelled (a future cancelled elsewhere):
+            # Home Assistant would swallow it, and with it the next run.
+            self._note_unexpected("run", err)
+            raise unexpected_error() from err
         except ProviderError as err:
             next_at = self._after_provider_error(err, now, initial=initial)
             raise update_error(err, self.spec.name) from err
@@ -300,6 +326,8 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
             self._note_unexpected("run", err)
             raise unexpected_error() from err
         else:
+            if not initial:
+                self.failures.passed("run")
             async_set_access_revoked(self.hass, self.config_entry, False)
             async_set_consent_issue(self.hass, self.config_entry, False)
             next_regular = self.next_run(now)
@@ -347,7 +375,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
             LOGGER.debug("%s set-up failed: %s", self.spec.name, redact(str(err)))
         return now + self.retry_delay
 
-    def _note_unexpected(self, step: str, err: Exception) -> None:
+    def _note_unexpected(self, step: str, err: BaseException) -> None:
         """Count an unexpected failure; log its traceback once per streak."""
         if self.failures.record(step, err, self._now):
             LOGGER.error(
@@ -386,6 +414,8 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         except Exception as err:  # noqa: BLE001 - isolated on purpose, counted
             self._note_unexpected(name, err)
             self.retry_soon(self._now + self.retry_delay)
+        else:
+            self.failures.passed(name)
 
     def retry_after_error(self, err: ProviderError) -> None:
         """Plan a retry for a step that failed with a provider error.
@@ -466,7 +496,12 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         return self._next_at
 
     async def async_start(self) -> None:
-        """After set-up: run now if a regular run was missed, else wait for it."""
+        """After set-up: run now if a regular run was missed, else wait for it.
+
+        Either way the sensors get the recent hours a slow recorder kept
+        from set-up (the run's data includes them).
+        """
+        self._setting_up = False
         now = self._clock()
         if self.is_due(now):
             await self.async_refresh()
@@ -475,6 +510,10 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
                 self._schedule(now + self.retry_delay)
         else:
             self._schedule(self.next_run(now))
+            if not self._read_back.issuperset(self.included_ids()):
+                # Only what is stored, as at set-up: no request is sent.
+                self._initial = True
+                await self.async_refresh()
             if self.data is not None:
                 self.data.next_sync = self._next_at
                 self.async_update_listeners()
@@ -564,10 +603,20 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
     ) -> MeterData:
         """Return a meter's data with its energy totals (computed off the loop)."""
         if point.meter_id not in self._read_back:
-            self._read_back.add(point.meter_id)
-            await async_read_recent(
-                self.hass, self.memory, point, [*kinds, *MONEY_SERIES], now
-            )
+            # Set-up does not wait for a recorder slow to start (a long
+            # migration): `async_start` shows these hours once it answers.
+            wait = SETUP_HISTORY_WAIT if self._setting_up else None
+            try:
+                async with asyncio.timeout(wait):
+                    await async_read_recent(
+                        self.hass, self.memory, point, [*kinds, *MONEY_SERIES], now
+                    )
+            except TimeoutError:
+                LOGGER.debug(
+                    "%s: the recorder is slow; hours shown later", self.spec.name
+                )
+            else:
+                self._read_back.add(point.meter_id)
         registers = self.memory.snapshot(point.meter_id, kinds)
         money = self.memory.snapshot(point.meter_id, MONEY_SERIES)
         energy, money_totals = await self.hass.async_add_executor_job(

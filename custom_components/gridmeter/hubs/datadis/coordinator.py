@@ -302,8 +302,9 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
                 await self._async_sync_energy(supply, now)
             async with self.step("max_power"):
                 await self._async_sync_peaks(supply, now)
-            async with self.step("neighbours"):
-                await self._async_sync_area(supply, now)
+            if self._area_due(supply, now):
+                async with self.step("neighbours"):
+                    await self._async_sync_area(supply, now)
             # A long first import shows each supply's history as it lands.
             await self.async_publish()
         state.last_success = now
@@ -578,12 +579,19 @@ class DatadisCoordinator(GridMeterCoordinator[DatadisState]):
         for key in [k for k in known if k.split("|")[0] < oldest]:
             del known[key]
 
+    def _area_due(self, supply: DatadisSupply, now: datetime) -> bool:
+        """Whether today's neighbour comparison is still to be asked.
+
+        Outside its step: a run that skips it must not count as one in which
+        it ran without failing.
+        """
+        today = now.astimezone(ZoneInfo(supply.timezone)).date()
+        return self.state.area_day.get(supply.meter_id) != today
+
     async def _async_sync_area(self, supply: DatadisSupply, now: datetime) -> None:
         """Neighbour comparison: best effort, at most once a day."""
         state = self.state
         today = now.astimezone(ZoneInfo(supply.timezone)).date()
-        if state.area_day.get(supply.meter_id) == today:
-            return
         state.area_day[supply.meter_id] = today
         self.async_save()
         try:

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any, Final, override
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from ...const import CONF_ACCOUNT_NUMBER, CONF_LIVE_INTERVAL, DOMAIN, LOGGER
 from ...coordinator import GridMeterConfigEntry, GridMeterCoordinator
-from ...exceptions import translated_errors
+from ...exceptions import translated_errors, unexpected_error
 from ...providers.digiwatt import DigiwattClient
 from ...providers.models import LivePower
 from ...spec import REALTIME
@@ -43,9 +44,25 @@ class LivePowerCoordinator(DataUpdateCoordinator[LivePower]):
 
     @override
     async def _async_update_data(self) -> LivePower:
-        """Read the realtime load."""
-        with translated_errors("Digiwatt"):
-            return await self.client.async_get_realtime(self.account)
+        """Read the realtime load.
+
+        An answer nobody planned for is logged with its traceback once, not
+        at every poll while it repeats (Home Assistant would, every minute).
+        """
+        try:
+            with translated_errors("Digiwatt"):
+                return await self.client.async_get_realtime(self.account)
+        except HomeAssistantError:
+            raise
+        except Exception as err:
+            if self.last_update_success:
+                LOGGER.error(
+                    "Digiwatt: unexpected error in step realtime (%s); GridMeter "
+                    "goes on and retries later",
+                    type(err).__name__,
+                    exc_info=err,
+                )
+            raise unexpected_error() from err
 
 
 async def async_live_coordinators(

@@ -313,11 +313,13 @@ class SwitchgridCoordinator(GridMeterCoordinator[SwitchgridState]):
             order = await self.client.async_create_order(
                 self.config_entry.data[CONF_CONSENT_ID], requests
             )
-        except InvalidResponse:
-            # A 2xx answer without a readable order id: the order is most
-            # likely placed, and billed. Not again before the next day.
-            self._mark_placed(key, curve=curve)
-            self.async_save()
+        except Exception as err:
+            # A 2xx answer without a readable order id, or one nobody planned
+            # for: the order is most likely placed, and billed. Not again
+            # before the next day (a retry every two hours would bill each).
+            if isinstance(err, InvalidResponse) or not isinstance(err, ProviderError):
+                self._mark_placed(key, curve=curve)
+                self.async_save()
             raise
         self._mark_placed(key, curve=curve)
         self.state.orders[order.id] = OpenOrder(
