@@ -198,6 +198,7 @@ def _seconds_until(text: str, now: datetime) -> float | None:
 
 PARSE_SURPRISES: Final = (
     ArithmeticError,
+    AttributeError,
     LookupError,
     RecursionError,
     TypeError,

@@ -29,17 +29,21 @@ _NUMBER: Final = re.compile(
 _ZONE_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,2}")
 _MAX_NUMBER_TEXT: Final = 64
 """Longer number texts are garbage (and `int()` of 5,000 digits raises)."""
+MAX_MAGNITUDE: Final = 1e15
+"""Larger numbers are out of range for any meter (1e15 Wh is a nation's
+yearly use): refusing them keeps every product with a duration finite."""
 
 
 def lenient_number(value: Any) -> float | None:
     """Read a finite number sent as a number or a string (``"1,5"`` too).
 
-    None for null, a boolean, blank text, garbage, NaN and infinities.
+    None for null, a boolean, blank text, garbage, NaN, infinities and
+    anything beyond `MAX_MAGNITUDE`.
     """
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        number = float(value) if abs(value) < 1 << 1000 else math.inf
+        number = float(value) if abs(value) <= MAX_MAGNITUDE else math.inf
     elif isinstance(value, float):
         number = value
     elif isinstance(value, str):
@@ -49,7 +53,7 @@ def lenient_number(value: Any) -> float | None:
         number = float(text)
     else:
         return None
-    return number if math.isfinite(number) else None
+    return number if abs(number) <= MAX_MAGNITUDE else None
 
 
 def non_negative(value: Any) -> float | None:

@@ -13,24 +13,38 @@ formats in the reference notes, and tolerate the variants seen in the wild:
   ``puissanceSouscrite``; XML attributes as ``attributes: {code}``.
 * R64/R65/R66: ``{header, mesures[]}`` (M023) or a bare block with
   ``pointId`` / ``idPrm`` and ``grandeur[]``.
+
+Values are read with the shared plausibility rules (`providers.parsing`):
+instants and days between 2000 and 2099, finite non-negative energies and
+powers, ASCII digits; a point that breaks them is skipped (and counted in the
+debug log), never kept. Date arithmetic is closed-form.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterator, Mapping
 import csv
 from datetime import UTC, date, datetime, time, timedelta
 import io
 from itertools import pairwise
+import logging
 import math
 import re
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..errors import InvalidResponse, redact
 from ..identifiers import normalize_prm
 from ..models import EnergyKind, EnergyReading, PowerPeak, ReadingBatch, TimeRange
-from ..parsing import lenient_number
+from ..parsing import (
+    lenient_number,
+    non_negative,
+    plausible_day,
+    plausible_instant,
+    whole_number,
+    zone,
+)
 from .models import (
     Ask,
     AskStatus,
@@ -43,15 +57,28 @@ from .models import (
     SwitchgridContract,
 )
 
+_LOGGER = logging.getLogger(__name__)
+
 PARIS: Final = ZoneInfo("Europe/Paris")
 
 _DURATION: Final = re.compile(
     r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?"
+    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?",
+    re.ASCII,
 )
+_MAX_DURATION: Final = timedelta(days=3660)
+"""Durations longer than ten years are not durations any answer means."""
+_MAX_ASKS: Final = 1_000_000
 # The `period` query values of GET /request/{id}/data (5min, 1h, 1d ...).
-_SHORT_DURATION: Final = re.compile(r"(\d+)\s*(s|sec|min|m|h|d)")
+_SHORT_DURATION: Final = re.compile(r"(\d{1,6})\s*(s|sec|min|m|h|d)", re.ASCII)
+_UNIT_SECONDS: Final[Mapping[str, float]] = {
+    "weeks": 604800.0,
+    "days": 86400.0,
+    "hours": 3600.0,
+    "minutes": 60.0,
+    "seconds": 1.0,
+}
 _SHORT_UNITS: Final[Mapping[str, str]] = {
     "s": "seconds",
     "sec": "seconds",
@@ -62,11 +89,13 @@ _SHORT_UNITS: Final[Mapping[str, str]] = {
 }
 # "22H30-6H30", "1h28 – 6h58", "23:00-7:00": a range of two clock times.
 _OFF_PEAK_RANGE: Final = re.compile(
-    r"(\d{1,2})\s*[hH:]\s*(\d{0,2})\s*[-\u2010-\u2015\u2212àa]\s*(\d{1,2})\s*[hH:]\s*(\d{0,2})"
+    r"(\d{1,2})\s*[hH:]\s*(\d{0,2})\s*[-\u2010-\u2015\u2212àa]\s*(\d{1,2})\s*[hH:]\s*(\d{0,2})",
+    re.ASCII,
 )
 _CONTRACT_DURATION: Final = re.compile(
-    r"\s*(\d{1,2})\s+(day|days|week|weeks|month|months|year|years)\s*"
+    r"\s*(\d{1,2})\s+(day|days|week|weeks|month|months|year|years)\s*", re.ASCII
 )
+_POWER_TEXT: Final = re.compile(r"\s*([\d.,]+)\s*(\w*)\s*", re.ASCII)
 # Enedis network tariffs (FTA) with one time-of-use class: no off-peak hours.
 _SINGLE_CLASS_FTA: Final = re.compile(r"(ST|LU)$")
 
@@ -119,16 +148,17 @@ def parse_datetime(
 
     A value without offset is read in ``naive_zone`` (UTC by default: every
     Switchgrid timestamp is UTC). A bare date is its midnight in that zone.
+    An instant outside 2000-2099 (``9999-12-31T23:00-05:00``, year 1 with an
+    offset) is None like any unreadable one.
     """
     text = _text(value)
     if text is None:
         return None
-    zone = naive_zone or UTC
+    local_zone: Any = naive_zone or UTC
     # `2024-12-10T00:00:00[Europe/Paris]`: the bracketed zone of a local time.
     if (bracket := text.find("[")) > 0 and text.endswith("]"):
-        try:
-            zone = ZoneInfo(text[bracket + 1 : -1])
-        except (ValueError, ZoneInfoNotFoundError):
+        local_zone = zone(text[bracket + 1 : -1])
+        if local_zone is None:
             return None
         text = text[:bracket]
     try:
@@ -136,8 +166,8 @@ def parse_datetime(
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=local_zone)
+    return plausible_instant(parsed)
 
 
 def _paris_day(value: Any) -> date | None:
@@ -147,7 +177,7 @@ def _paris_day(value: Any) -> date | None:
         return None
     if len(text) == 10:
         try:
-            return date.fromisoformat(text)
+            return plausible_day(date.fromisoformat(text))
         except ValueError:
             return None
     instant = parse_datetime(text, naive_zone=PARIS)
@@ -181,47 +211,54 @@ def parse_iso_duration(text: str) -> timedelta:
     """Parse an ISO-8601 duration such as ``PT600S``, ``PT30M``, ``PT1H30M``, ``P1D``.
 
     Years and months are refused (their length varies), as is anything that
-    is not a duration. The ``period`` values of ``/request/{id}/data``
-    (``10min``, ``1h``, ``1d``) are accepted too.
+    is not a duration or is longer than ten years (``P99999999999D``: a
+    ValueError, never an OverflowError). The ``period`` values of
+    ``/request/{id}/data`` (``10min``, ``1h``, ``1d``) are accepted too.
     """
     if not isinstance(text, str):
         raise TypeError(f"expected a string, got {type(text).__name__}")
     raw = text.strip().upper()
-    match = _DURATION.fullmatch(raw)
+    match = _DURATION.fullmatch(raw) if len(raw) <= 64 else None
+    seconds: float | None = None
     if match and raw not in {"P", "PT"} and not raw.endswith("T"):
-        parts = {
-            name: float(value.replace(",", "."))
+        seconds = sum(
+            float(value.replace(",", ".")) * _UNIT_SECONDS[name]
             for name, value in match.groupdict().items()
             if value is not None
-        }
-        return timedelta(**parts)
-    if short := _SHORT_DURATION.fullmatch(raw.lower()):
-        return timedelta(**{_SHORT_UNITS[short.group(2)]: int(short.group(1))})
-    raise ValueError(f"not an ISO-8601 duration: {text[:40]!r}")
+        )
+    elif short := _SHORT_DURATION.fullmatch(raw.lower()):
+        unit = timedelta(**{_SHORT_UNITS[short.group(2)]: 1})
+        seconds = int(short.group(1)) * unit.total_seconds()
+    if seconds is None or not math.isfinite(seconds):
+        raise ValueError(f"not an ISO-8601 duration: {text[:40]!r}")
+    if seconds > _MAX_DURATION.total_seconds():
+        raise ValueError(f"duration longer than ten years: {text[:40]!r}")
+    return timedelta(seconds=seconds)
 
 
 def consent_expiry(accepted_at: datetime | None, duration: Any) -> datetime | None:
-    """Return ``accepted_at`` + a ``consentDuration`` such as ``3 years``."""
+    """Return ``accepted_at`` + a ``consentDuration`` such as ``3 years``.
+
+    Closed-form: a month end is clamped in one step (31 March + 1 month →
+    30 April); None when the result would leave 2000-2099 (or datetime's
+    range: an Ask accepted near the year 9999 looped forever here once).
+    """
     text = _text(duration)
-    if accepted_at is None or text is None:
+    start = plausible_instant(accepted_at)
+    if start is None or text is None:
         return None
     match = _CONTRACT_DURATION.fullmatch(text.lower())
     if match is None:
         return None
     count, unit = int(match.group(1)), match.group(2).rstrip("s")
-    if unit == "day":
-        return accepted_at + timedelta(days=count)
-    if unit == "week":
-        return accepted_at + timedelta(weeks=count)
+    if unit in {"day", "week"}:
+        expiry = start + timedelta(days=count * (7 if unit == "week" else 1))
+        return plausible_instant(expiry)
     months = count * (12 if unit == "year" else 1)
-    month_index = accepted_at.month - 1 + months
-    year, month = accepted_at.year + month_index // 12, month_index % 12 + 1
-    day = accepted_at.day
-    while True:
-        try:
-            return accepted_at.replace(year=year, month=month, day=day)
-        except ValueError:
-            day -= 1  # 31 March + 1 month → 30 April
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, monthrange(year, month)[1])
+    return plausible_instant(start.replace(year=year, month=month, day=day))
 
 
 # -- Switchgrid objects -------------------------------------------------------------
@@ -311,8 +348,11 @@ def parse_ask_page(body: Any) -> tuple[list[Ask], int | None]:
     items = page.get("items")
     if not isinstance(items, list):
         raise InvalidResponse("ask list: no items list")
-    total = lenient_number(page.get("totalItemsCount"))
-    return [parse_ask(item) for item in items], None if total is None else int(total)
+    raw_total = page.get("totalItemsCount")
+    total = whole_number(raw_total, _MAX_ASKS)
+    if total is None and raw_total is not None:
+        raise InvalidResponse("ask list: totalItemsCount is not a count")
+    return [parse_ask(item) for item in items], total
 
 
 def parse_load_curve(body: Any) -> LoadCurve:
@@ -536,11 +576,9 @@ def _kva(value: Any) -> float | None:
     if isinstance(value, dict):
         unit = _label(value.get("unite")) or unit
         value = value.get("valeur")
-    elif isinstance(value, str) and (
-        match := re.fullmatch(r"\s*([\d.,]+)\s*(\w*)\s*", value)
-    ):
+    elif isinstance(value, str) and (match := _POWER_TEXT.fullmatch(value)):
         value, unit = match.group(1), match.group(2) or unit
-    number = lenient_number(value)
+    number = non_negative(value)
     if number is None:
         return None
     return number / 1000 if unit.upper() in {"VA", "W"} else number
@@ -568,7 +606,7 @@ def _parse_day(value: Any) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text[:10])
+        return plausible_day(date.fromisoformat(text[:10]))
     except ValueError:
         return None
 
@@ -665,12 +703,24 @@ def _grandeurs(block: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _points(grandeur: Mapping[str, Any]) -> Iterator[tuple[Any, float | None]]:
+    """Yield (stamp, value) of each point.
+
+    The value is None when it is not a finite, non-negative number (energies,
+    indexes and powers all are).
+    """
     for point in _as_list(grandeur.get("points") or grandeur.get("mesure")):
         if isinstance(point, dict):
             yield (
                 point.get("d", point.get("date")),
-                lenient_number(point.get("v", point.get("valeur"))),
+                non_negative(point.get("v", point.get("valeur"))),
             )
+        else:
+            yield None, None
+
+
+def _log_skipped(what: str, skipped: int) -> None:
+    if skipped:
+        _LOGGER.debug("Switchgrid %s: %d unusable points skipped", what, skipped)
 
 
 def _energy_factor(unit: str | None) -> float:
@@ -691,6 +741,7 @@ def parse_daily_max_power(r66_raw: Any) -> list[PowerPeak]:
     are left out (the total ``PMA`` is the one compared with the contract).
     """
     peaks: dict[datetime, PowerPeak] = {}
+    skipped = 0
     for block in _r6x_blocks(r66_raw):
         for grandeur in _grandeurs(block):
             if _physical(grandeur) not in {"", "PMA"}:
@@ -699,9 +750,11 @@ def parse_daily_max_power(r66_raw: Any) -> list[PowerPeak]:
             divisor = 1.0 if unit in {"KVA", "KW"} else 1000.0
             for stamp, value in _points(grandeur):
                 at = parse_datetime(stamp, naive_zone=PARIS)
-                if at is None or value is None or math.isnan(value) or value < 0:
+                if at is None or value is None:
+                    skipped += 1
                     continue
                 peaks[at] = PowerPeak(at=at, kw=value / divisor)
+    _log_skipped("R66", skipped)
     return [peaks[at] for at in sorted(peaks)]
 
 
@@ -712,6 +765,7 @@ def parse_daily_energy(r65_raw: Any) -> dict[date, float]:
     value for the same day replaces an earlier one.
     """
     days: dict[date, float] = {}
+    skipped = 0
     for block in _r6x_blocks(r65_raw):
         for grandeur in _grandeurs(block):
             if _physical(grandeur) not in {"", "EA"}:
@@ -719,9 +773,11 @@ def parse_daily_energy(r65_raw: Any) -> dict[date, float]:
             factor = _energy_factor(_label(grandeur.get("unite")))
             for stamp, value in _points(grandeur):
                 day = _paris_day(stamp)
-                if day is None or value is None or math.isnan(value):
+                if day is None or value is None:
+                    skipped += 1
                     continue
                 days[day] = value * factor
+    _log_skipped("R65", skipped)
     return dict(sorted(days.items()))
 
 
@@ -733,10 +789,13 @@ def parse_daily_indexes(r64_raw: Any) -> dict[date, dict[str, float]]:
     several calendars name the same class, the first one wins.
     """
     days: dict[date, dict[str, float]] = {}
+    skipped = 0
 
     def put(stamp: Any, value: float | None, key: str, factor: float) -> None:
+        nonlocal skipped
         day = _paris_day(stamp)
-        if day is None or value is None or math.isnan(value):
+        if day is None or value is None:
+            skipped += 1
             return
         days.setdefault(day, {}).setdefault(key, value * factor)
 
@@ -755,4 +814,5 @@ def parse_daily_indexes(r64_raw: Any) -> dict[date, dict[str, float]]:
             totaliser = _dict(grandeur.get("cadranTotalisateur"))
             for stamp, value in _points({"points": totaliser.get("valeur")}):
                 put(stamp, value, "TOTAL", factor)
+    _log_skipped("R64", skipped)
     return dict(sorted(days.items()))
