@@ -27,6 +27,8 @@ _NUMBER: Final = re.compile(
     r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 )
 _ZONE_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,2}")
+_TOKEN: Final = re.compile(r"[\x21-\x7e]+")
+_MAX_TOKEN: Final = 16384
 _MAX_NUMBER_TEXT: Final = 64
 """Longer number texts are garbage (and `int()` of 5,000 digits raises)."""
 MAX_MAGNITUDE: Final = 1e15
@@ -80,6 +82,20 @@ def ascii_digits(text: str, maximum: int) -> int | None:
         return None
     number = int(text)
     return number if number <= maximum else None
+
+
+def header_token(value: Any) -> str | None:
+    """Return a token that can travel in an HTTP header, else None.
+
+    Visible ASCII only (RFC 6750's b64token and more): a control character
+    or a space inside would make the HTTP library refuse to send the request.
+    """
+    if not isinstance(value, str):
+        return None
+    token = value.strip()
+    if not token or len(token) > _MAX_TOKEN or not _TOKEN.fullmatch(token):
+        return None
+    return token
 
 
 def plausible_day(day: date | None) -> date | None:

@@ -41,7 +41,7 @@ from ..errors import (
 from ..http import decode_json, decode_json_async, parse_guarded, send
 from ..ledger import DAY, Outcome, QueryLedger, digest
 from ..models import AreaAverage, Contract, utc_now
-from ..parsing import lenient_number, plausible_instant
+from ..parsing import header_token, lenient_number, plausible_instant
 from .parsing import (
     DatadisBatch,
     DatadisSupply,
@@ -271,8 +271,8 @@ class DatadisClient:
         """Reuse a token saved earlier (Datadis tokens live 24 hours)."""
         if not isinstance(state, Mapping):
             return
-        token, stamp = state.get("token"), state.get("expires")
-        if not isinstance(token, str) or not isinstance(stamp, str) or not token:
+        token, stamp = header_token(state.get("token")), state.get("expires")
+        if token is None or not isinstance(stamp, str):
             return
         try:
             expires = plausible_instant(datetime.fromisoformat(stamp))
@@ -303,8 +303,8 @@ class DatadisClient:
                 timeout=self._login_timeout,
             )
             if status == 200:
-                token = text.strip()
-                if not token or " " in token or token.startswith(("{", "[", "<")):
+                token = header_token(text)
+                if token is None or token.startswith(("{", "[", "<")):
                     raise InvalidResponse("login answered without a token")
                 self._token = token
                 self._token_expires = _token_expiry(token, now)

@@ -23,7 +23,13 @@ from typing import Any, Final
 
 from ..errors import InvalidResponse
 from ..models import GreenWindow, LivePower
-from ..parsing import lenient_number, plausible_day, plausible_instant, whole_number
+from ..parsing import (
+    header_token,
+    lenient_number,
+    plausible_day,
+    plausible_instant,
+    whole_number,
+)
 from .models import (
     Appliance,
     ApplianceMonth,
@@ -227,14 +233,14 @@ def span(obj: Mapping[str, Any], what: str) -> tuple[datetime | None, datetime |
 def parse_token(body: Any, _asked: Period | None = None) -> Token:
     """``{"access_token", "expires_in", "token_type"}`` (not enveloped)."""
     obj = expect_object(body, "token answer")
-    access_token = obj.get("access_token")
-    if not isinstance(access_token, str) or not access_token.strip():
-        raise InvalidResponse("token answer: access_token is missing")
+    access_token = header_token(obj.get("access_token"))
+    if access_token is None:
+        raise InvalidResponse("token answer: access_token is missing or not a token")
     token_type = obj.get("token_type")
     if token_type is None:
         token_type = "Bearer"  # noqa: S105 - the OAuth2 token type
-    if not isinstance(token_type, str) or not token_type.strip():
-        raise InvalidResponse("token answer: token_type is not a string")
+    if header_token(token_type) is None:
+        raise InvalidResponse("token answer: token_type is not a token type")
     if "expires_in" in obj:
         expires_in = lenient_number(obj["expires_in"])
         if expires_in is None or expires_in <= 0:
@@ -246,9 +252,7 @@ def parse_token(body: Any, _asked: Period | None = None) -> Token:
     kind = token_type.strip()
     if kind.lower() == "bearer":
         kind = "Bearer"
-    return Token(
-        access_token=access_token.strip(), token_type=kind, expires_in=expires_in
-    )
+    return Token(access_token=access_token, token_type=kind, expires_in=expires_in)
 
 
 def parse_user(data: Any, _asked: Period | None = None) -> DigiwattUser:

@@ -338,7 +338,7 @@ class SwitchgridClient:
             _LOGGER.warning(
                 "Switchgrid answered order %s in an unexpected shape; "
                 "it will be read again",
-                order_id,
+                redact(order_id, 40),  # an id from the answer: could be anything
             )
             self._unlearnt[order_id] = items
             return Order(id=order_id, status=OrderStatus.UNKNOWN, requests=())
@@ -428,7 +428,7 @@ class SwitchgridClient:
                 )
             _LOGGER.debug(
                 "Switchgrid order %s is %s; next poll in %.1f s",
-                order.id,
+                redact(order.id, 40),
                 order.status.value,
                 min(delay, remaining),
             )
