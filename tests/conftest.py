@@ -45,9 +45,7 @@ settings.register_profile(
     database=DirectoryBasedExampleDatabase(".pytest_cache/hypothesis"),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-settings.register_profile(
-    "thorough", settings.get_profile("default"), max_examples=400
-)
+settings.register_profile("thorough", settings.get_profile("default"), max_examples=400)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Home Assistant's plugin logs every SQL statement (INFO). The recorder thread
