@@ -5,8 +5,7 @@ only the typed errors of `providers.errors`. Queries subject to Datadis's
 24-hour identical-query rule go through a `QueryLedger`: an identical query
 within 24 hours is answered from the ledger (or refused if it failed) and
 never sent again. The ledger keeps a digest of each good answer and only the
-fields of its rows that the parsers read (consumption rows as one packed
-text), never the whole body.
+fields of its rows that the parsers read (`compact`), never the whole body.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from ..http import decode_json, decode_json_async, parse_guarded, send
 from ..ledger import DAY, Outcome, QueryLedger, digest
 from ..models import AreaAverage, Contract, utc_now
 from ..parsing import header_token, lenient_number, plausible_instant
+from .compact import ERROR_FIELDS, compact_rows, kept, rows_of
 from .parsing import (
     DatadisBatch,
     DatadisSupply,
@@ -95,54 +95,6 @@ _ROWS_KEY: Final[Mapping[str, str]] = {
     MAX_POWER: "maxPower",
 }
 
-# Consumption answers are large; the ledger keeps their rows as one text.
-_CONSUMPTION_FIELDS: Final = (
-    "date",
-    "time",
-    "consumptionKWh",
-    "obtainMethod",
-    "surplusEnergyKWh",
-    "generationEnergyKWh",
-    "selfConsumptionEnergyKWh",
-)
-# The fields the parsers read of the other answers' rows (the ledger keeps
-# these only: no CUPS repeated per row, no address it does not need).
-_KEPT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
-    SUPPLIES: (
-        "cups",
-        "distributorCode",
-        "provinceCode",
-        "postalCode",
-        "address",
-        "municipality",
-        "province",
-        "distributor",
-        "pointType",
-        "validDateFrom",
-        "validDateTo",
-    ),
-    CONTRACT: (
-        "contractedPowerkW",
-        "startDate",
-        "endDate",
-        "installedCapacityKW",
-        "installedCapacity",
-        "selfConsumptionTypeCode",
-        "codeFare",
-        "accessFare",
-        "accesFare",
-        "distributor",
-        "marketer",
-        "modePowerControl",
-    ),
-    MAX_POWER: ("date", "time", "maxPower", "period"),
-}
-_ERROR_FIELDS: Final = (
-    "distributorCode",
-    "distributorName",
-    "errorCode",
-    "errorDescription",
-)
 _MAX_TOKEN_CLAIMS: Final = 8192
 """A JWT payload longer than this (base64 characters) is not read."""
 
@@ -150,47 +102,6 @@ _MAX_TOKEN_CLAIMS: Final = 8192
 def month_param(month: date) -> str:
     """Format a month as Datadis wants it (`YYYY/MM`)."""
     return f"{month.year:04d}/{month.month:02d}"
-
-
-def _pack_rows(rows: list[Any]) -> str:
-    """Keep consumption rows as one tab-separated text (cheap to store).
-
-    A 24-month answer is ~17,500 rows; as nested JSON lists it would make the
-    account store slow to serialise, as one string it is copied in a blink.
-    """
-    return "\n".join(
-        "\t".join(
-            "" if (v := row.get(f)) is None else str(v) for f in _CONSUMPTION_FIELDS
-        )
-        for row in rows
-        if isinstance(row, dict)
-    )
-
-
-def _unpack_rows(packed: str) -> list[dict[str, Any]]:
-    """Rebuild rows from `_pack_rows` (numbers come back as text: parsed later)."""
-    return [
-        {
-            field: value or None
-            for field, value in zip(_CONSUMPTION_FIELDS, line.split("\t"), strict=False)
-        }
-        for line in packed.split("\n")
-        if line
-    ]
-
-
-def _kept(row: Any, fields: tuple[str, ...]) -> Any:
-    """Keep the fields a parser reads of one row (other values as they are)."""
-    if not isinstance(row, dict):
-        return row
-    return {field: row[field] for field in fields if field in row}
-
-
-def _compact_rows(endpoint: str, rows: list[Any]) -> str | list[Any]:
-    """Return the ledger's form of an answer's rows."""
-    if endpoint == CONSUMPTION:
-        return _pack_rows(rows)
-    return [_kept(row, _KEPT_FIELDS[endpoint]) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,12 +456,12 @@ class DatadisClient:
         # The error items stay with the answer (also in the ledger), so that
         # an answer served again still says which part is missing.
         error_items = [
-            _kept(item, _ERROR_FIELDS)
+            kept(item, ERROR_FIELDS)
             for item in (body["distributorError"] if errors else [])
             if isinstance(item, dict)
         ]
         stored = {
-            rows_key: _compact_rows(endpoint, rows),
+            rows_key: compact_rows(rows_key, rows),
             "distributorError": error_items,
         }
         return {rows_key: rows, "distributorError": error_items}, stored
@@ -614,16 +525,13 @@ class DatadisClient:
 async def _replay(endpoint: str, stored: Any) -> dict[str, list[Any]] | None:
     """Rebuild an answer from the ledger's rows (None when they are unusable).
 
-    Reads what this version stores and what the first one did (whole rows
-    for the small answers, the same packed text for consumption).
+    Reads what this version stores and what GridMeter 0.1 did (`compact`).
     """
     if not isinstance(stored, dict):
         return None
     rows_key = _ROWS_KEY[endpoint]
-    rows = stored.get(rows_key)
-    if endpoint == CONSUMPTION and isinstance(rows, str):
-        rows = await asyncio.to_thread(_unpack_rows, rows)
-    if not isinstance(rows, list):
+    rows = await asyncio.to_thread(rows_of, rows_key, stored.get(rows_key))
+    if rows is None:
         return None
     errors = stored.get("distributorError")
     items = (
