@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 import contextlib
 from datetime import date, datetime, timedelta
+import json
 from typing import Any
 
 import aiohttp
@@ -13,6 +14,10 @@ import pytest
 
 from custom_components.gridmeter.providers.datadis import DatadisClient, DatadisSupply
 from custom_components.gridmeter.providers.datadis.client import _token_expiry
+from custom_components.gridmeter.providers.datadis.compact import (
+    pack_consumption,
+    unpack_consumption,
+)
 from custom_components.gridmeter.providers.datadis.parsing import (
     distributor_errors,
     expect_list,
@@ -204,6 +209,17 @@ def test_parse_consumption(body: Any, ranged: bool) -> None:
         )
     starts = [(r.start, r.kind) for r in batch.readings]
     assert len(starts) == len(set(starts)), "an hour read twice"
+
+
+@given(rows=st.one_of(consumption_rows, consumption_rows.flatmap(mutated)))
+def test_compact_consumption_rows_parse_the_same(rows: Any) -> None:
+    """The ledger's packed rows read back to the same batch as the answer."""
+    if not isinstance(rows, list):
+        return
+    packed = json.loads(json.dumps(pack_consumption(rows)))  # as stored
+    again = unpack_consumption(packed)
+    assert again is not None
+    assert parse_consumption(again, SUPPLY) == parse_consumption(rows, SUPPLY)
 
 
 @given(body=answers(max_power_rows, "maxPower"))

@@ -106,7 +106,10 @@ def rows_of(rows_key: str, stored: Any) -> list[Any] | None:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).translate(_SEPARATORS)
+    """Return a field as packed text ("" for what the parsers read as absent)."""
+    if value is None or isinstance(value, bool | dict | list):
+        return ""
+    return str(value).translate(_SEPARATORS)
 
 
 def pack_consumption(rows: list[Any]) -> dict[str, Any]:
