@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 import math
 from typing import Any
@@ -13,7 +13,16 @@ import aiohttp
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.gridmeter.providers.errors import InvalidResponse
+from custom_components.gridmeter.providers.errors import (
+    InvalidResponse,
+    ProviderUnavailable,
+    RateLimited,
+)
+from custom_components.gridmeter.providers.history import (
+    add_months,
+    fetch_months,
+    month_range,
+)
 from custom_components.gridmeter.providers.http import (
     MAX_JSON_DEPTH,
     MAX_RETRY_AFTER,
@@ -22,6 +31,16 @@ from custom_components.gridmeter.providers.http import (
     json_depth,
     retry_after_seconds,
     send,
+)
+from custom_components.gridmeter.providers.identifiers import (
+    is_valid_cups,
+    is_valid_nif,
+    is_valid_pod,
+    is_valid_prm,
+    normalize_cups,
+    normalize_nif,
+    normalize_pod,
+    normalize_prm,
 )
 from custom_components.gridmeter.providers.ledger import Outcome, QueryLedger
 from custom_components.gridmeter.providers.parsing import (
@@ -207,3 +226,49 @@ def test_ledger_restores_anything_without_raising(data: Any) -> None:
     again = QueryLedger.from_dict(saved, clock=lambda: NOW)
     assert again.as_dict() == saved
     assert ledger.sent_since(NOW - timedelta(days=40)) == len(saved)
+
+
+@given(
+    value=scalars | junk() | st.text(alphabet="ES0123456789ABCXYZT -.²٣", max_size=26)
+)
+def test_identifier_checks_never_raise(value: Any) -> None:
+    """`is_valid_*` answer a bool for anything; `normalize_*` tidy any text."""
+    for check in (is_valid_cups, is_valid_nif, is_valid_pod, is_valid_prm):
+        assert isinstance(check(value), bool)
+    if isinstance(value, str):
+        for tidy in (normalize_cups, normalize_nif, normalize_pod, normalize_prm):
+            assert isinstance(tidy(value), str)
+        if is_valid_prm(value):
+            assert normalize_prm(value).isascii()
+
+
+@given(
+    first=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 1, 1)),
+    count=st.integers(0, 30),
+    errors=st.lists(
+        st.sampled_from([None, InvalidResponse, ProviderUnavailable, RateLimited]),
+        max_size=40,
+    ),
+)
+async def test_fetch_months_splits_and_stops_within_bounds(
+    first: date, count: int, errors: list[Any]
+) -> None:
+    """Any sequence of failures: every month is answered, failed or deferred
+    exactly once, in a bounded number of requests.
+    """
+    months = month_range(first, add_months(first, count))
+    pending = list(errors)
+
+    async def fetch(start: date, end: date) -> tuple[date, date]:
+        error = pending.pop(0) if pending else None
+        if error is not None:
+            raise error("test")
+        return start, end
+
+    async def on_answer(start: date, end: date, answer: Any) -> None:
+        assert answer == (start, end)
+
+    report = await fetch_months(months, fetch, on_answer)
+    seen = report.answered + list(report.failed) + report.deferred
+    assert sorted(seen) == months
+    assert report.requests <= 2 * len(months)

@@ -52,7 +52,7 @@ MAX_RETRY_AFTER: Final = 48 * 3600.0
 """``Retry-After`` bounds (seconds): at least a second, at most two days."""
 
 # Strings (whose brackets do not nest) and everything but brackets.
-_JSON_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
 
@@ -129,10 +129,25 @@ async def _read_body(
 def json_depth(text: str) -> int:
     """Return how deep the arrays and objects of a JSON text nest.
 
-    Brackets inside strings do not count. Runs at C speed except for one
-    pass over the brackets themselves (a few per row of an answer).
+    Brackets inside strings do not count.
     """
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return _bracket_depth(_NOT_BRACKET.sub("", _JSON_STRING.sub("", text)))
+
+
+def _too_deep(text: str) -> bool:
+    """Tell whether a JSON text nests deeper than `MAX_JSON_DEPTH`.
+
+    Counting every bracket, strings' too, bounds the depth from above at C
+    speed; strings are removed for the exact depth only when that bound is
+    too deep (real answers rarely carry brackets in their strings).
+    """
+    return (
+        _bracket_depth(_NOT_BRACKET.sub("", text)) > MAX_JSON_DEPTH
+        and json_depth(text) > MAX_JSON_DEPTH
+    )
+
+
+def _bracket_depth(brackets: str) -> int:
     return max(accumulate(_DEPTH_STEP[char] for char in brackets), default=0)
 
 
@@ -145,7 +160,7 @@ def decode_json(text: str, provider: str) -> Any:
     """
     if len(text) > MAX_ANSWER_BYTES:
         raise InvalidResponse(f"{provider} answered a body too large to read")
-    if json_depth(text) > MAX_JSON_DEPTH:
+    if _too_deep(text):
         raise InvalidResponse(f"{provider} answered JSON nested too deeply")
     try:
         return json.loads(text)

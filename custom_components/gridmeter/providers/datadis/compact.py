@@ -107,6 +107,11 @@ def rows_of(rows_key: str, stored: Any) -> list[Any] | None:
 
 def _text(value: Any) -> str:
     """Return a field as packed text ("" for what the parsers read as absent)."""
+    kind = type(value)
+    if kind is float or kind is int:  # most values: no separator possible
+        return str(value)
+    if kind is str:
+        return value.translate(_SEPARATORS)  # type: ignore[no-any-return]
     if value is None or isinstance(value, bool | dict | list):
         return ""
     return str(value).translate(_SEPARATORS)
@@ -120,11 +125,24 @@ def pack_consumption(rows: list[Any]) -> dict[str, Any]:
         if not isinstance(row, dict):
             other += 1
             continue
-        method = _text(row.get("obtainMethod")).strip().lower()
-        fields = [_text(row.get(field)) for field in _DAY_FIELDS]
-        fields[2] = "E" if method in _ESTIMATED else ""
-        line = "\t".join(fields).rstrip("\t")
-        days.setdefault(_text(row.get("date")), []).append(line)
+        get = row.get
+        method = get("obtainMethod")
+        estimated = isinstance(method, str) and method.strip().lower() in _ESTIMATED
+        line = "\t".join(
+            (
+                _text(get("time")),
+                _text(get("consumptionKWh")),
+                "E" if estimated else "",
+                _text(get("surplusEnergyKWh")),
+                _text(get("generationEnergyKWh")),
+                _text(get("selfConsumptionEnergyKWh")),
+            )
+        ).rstrip("\t")
+        day = _text(get("date"))
+        if (lines := days.get(day)) is None:
+            days[day] = [line]
+        else:
+            lines.append(line)
     return {
         "days": [[day, "\n".join(lines)] for day, lines in days.items()],
         "other": other,
