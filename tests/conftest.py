@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 import logging
+import os
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -27,6 +30,23 @@ from .digiwatt_sim import RunningDigiwatt, running_digiwatt
 from .switchgrid_sim import RunningSwitchgrid, running_switchgrid
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+
+# Property-based tests (hypothesis). "default" keeps the whole hypothesis part
+# of the suite under 60 s on the project's 2-core machines; "thorough"
+# (`pytest --hypothesis-profile=thorough`) tries ten times more examples. No
+# deadline: a busy machine must not fail a test (each property test has its
+# own pytest timeout instead). A test's fixtures (a local server) are shared
+# by its examples on purpose. Failing examples are kept under .pytest_cache
+# (ignored by git) and tried first on the next run.
+settings.register_profile(
+    "default",
+    max_examples=40,
+    deadline=None,
+    database=DirectoryBasedExampleDatabase(".pytest_cache/hypothesis"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("thorough", settings.get_profile("default"), max_examples=400)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Home Assistant's plugin logs every SQL statement (INFO). The recorder thread
 # of a test may write in the gaps between pytest's captured phases, which

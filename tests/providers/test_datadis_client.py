@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+import json
+from pathlib import Path
+import re
 
 import aiohttp
 import pytest
@@ -35,6 +38,7 @@ from ..datadis_sim import (
 )
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+FIXTURES = Path(__file__).parent / "fixtures"
 WINDOW = (date(2024, 12, 1), date(2026, 11, 1))
 
 # The clock ticks from NOW so that request timeouts still fire.
@@ -502,3 +506,70 @@ async def test_partial_max_power_answer_is_flagged_even_from_the_ledger(
     assert datadis.sim.count("get-max-power-v2") == 1
     whole = await client.async_get_max_power(flat, date(2026, 10, 1), date(2026, 10, 1))
     assert not whole.partial
+
+
+async def test_a_ledger_of_the_first_stored_format_is_served(
+    datadis: RunningSim, session: aiohttp.ClientSession
+) -> None:
+    """A store written by GridMeter 0.1 (whole rows under "answer", written
+    by that version's client at NOW) keeps every query's outcome and sending
+    time, and its answers are served again without a request.
+    """
+    stored = json.loads((FIXTURES / "ledger_v1.json").read_text())
+    ledger = QueryLedger.from_dict(stored)
+    for key, raw in stored.items():
+        entry = ledger.lookup(key)
+        assert entry is not None, key
+        assert (entry.outcome.value, entry.sent_at.isoformat()) == (
+            raw["outcome"],
+            raw["sent_at"],
+        )
+    assert list(ledger.blocked()) == ["get-consumption-data-v2?failed"]
+    client = client_for(datadis, session, ledger=ledger)
+    flat = next(s for s in await client.async_get_supplies() if s.cups == FLAT)
+    assert await client.async_get_contract(flat) is not None
+    october = await client.async_get_consumption(
+        flat, date(2026, 10, 1), date(2026, 10, 1)
+    )
+    peaks = await client.async_get_max_power(flat, date(2026, 9, 1), date(2026, 10, 1))
+    assert client.requests_sent == 0
+    fresh = client_for(datadis, session)
+    assert (
+        await fresh.async_get_consumption(flat, date(2026, 10, 1), date(2026, 10, 1))
+    ).readings == october.readings
+    assert (
+        await fresh.async_get_max_power(flat, date(2026, 9, 1), date(2026, 10, 1))
+    ).peaks == peaks.peaks
+    # Written again in today's format: rows and a digest (none for old entries).
+    saved = ledger.as_dict()
+    assert all(
+        "answer" not in entry and entry["digest"] is None for entry in saved.values()
+    )
+    assert QueryLedger.from_dict(saved).as_dict() == saved
+
+
+async def test_the_ledger_keeps_a_digest_and_compact_rows(
+    datadis: RunningSim, session: aiohttp.ClientSession
+) -> None:
+    """Of each good answer: a SHA-256 digest and only the fields the parsers
+    read (no CUPS repeated on every consumption row), smaller than before.
+    """
+    client, flat = await client_and_supply(datadis, session)
+    await client.async_get_contract(flat)
+    await client.async_get_consumption(flat, date(2026, 10, 1), date(2026, 10, 1))
+    await client.async_get_max_power(flat, date(2026, 9, 1), date(2026, 10, 1))
+    saved = client.ledger.as_dict()
+    assert len(saved) == 4
+    for entry in saved.values():
+        assert entry["outcome"] == "ok"
+        assert re.fullmatch("[0-9a-f]{64}", entry["digest"])
+    rows = {key.split("?")[0]: entry["rows"] for key, entry in saved.items()}
+    assert all(
+        "municipioCode" not in row for row in rows["get-supplies-v2"]["supplies"]
+    )
+    assert all("cups" not in row for row in rows["get-max-power-v2"]["maxPower"])
+    packed = rows["get-consumption-data-v2"]["timeCurve"]
+    assert FLAT not in json.dumps(packed)
+    assert [day for day, _ in packed["days"]][:2] == ["2026/10/01", "2026/10/02"]
+    first_format = json.loads((FIXTURES / "ledger_v1.json").read_text())
+    assert len(json.dumps(saved)) < len(json.dumps(first_format))

@@ -285,7 +285,9 @@ def test_max_power_is_kw_at_local_instants() -> None:
         {"date": "2026/07/27", "time": "25:00", "maxPower": 1},
         {"date": "2026/07/28", "time": "10:00", "maxPower": 1, "period": "P9"},
     ]
-    peaks = parse_max_power(rows, SUPPLY)
+    batch = parse_max_power(rows, SUPPLY)
+    peaks = batch.peaks
+    assert batch.skipped == 2  # bad time, 25:00
     assert [(p.at, p.kw, p.period) for p in peaks] == [
         (datetime(2026, 7, 9, 22, tzinfo=UTC), 2.5, "p2"),
         (datetime(2026, 7, 16, 9, 15, tzinfo=UTC), 3.516, "p1"),

@@ -665,7 +665,7 @@ async def test_big_answers_are_parsed_off_the_loop(
         calls.append(func)
         return await real(func, *args)
 
-    monkeypatch.setattr(client_module, "THREAD_PARSE_BYTES", 10)
+    monkeypatch.setattr(client_module, "THREAD_BYTES", 10)
     monkeypatch.setattr(client_module.asyncio, "to_thread", spy)
     trend = await env.client().async_get_trend(ROME_FLAT)
     assert len(trend) == 12

@@ -30,7 +30,7 @@ def test_a_query_is_remembered_for_24_hours() -> None:
     clock.now += timedelta(hours=23, minutes=59)
     entry = ledger.lookup("q")
     assert entry is not None
-    assert entry.answer == {"rows": [1]}
+    assert entry.rows == {"rows": [1]}
     clock.now += timedelta(minutes=1)
     assert ledger.lookup("q") is None
 
@@ -42,7 +42,7 @@ def test_failures_block_and_keep_no_answer() -> None:
     ledger.record_sent("a")
     ledger.record_outcome("a", Outcome.FAILED, {"ignored": True})
     ledger.record_outcome("b", Outcome.RATE_LIMITED)
-    assert ledger.lookup("a").answer is None  # type: ignore[union-attr]
+    assert ledger.lookup("a").rows is None  # type: ignore[union-attr]
     assert set(ledger.blocked()) == {"a", "b"}
     assert ledger.sent_since(T0) == 2
     ledger.forget("a")
@@ -66,7 +66,7 @@ def test_survives_a_restart_and_drops_expired_or_garbage() -> None:
     assert restored.lookup("broken") is None
     entry = restored.lookup("new")
     assert entry is not None
-    assert entry.answer == [1, 2]
+    assert entry.rows == [1, 2]
     assert entry.outcome is Outcome.OK
     assert QueryLedger.from_dict(None, clock=clock).as_dict() == {}
 

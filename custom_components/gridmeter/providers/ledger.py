@@ -3,11 +3,23 @@
 Datadis answers an identical query repeated within 24 hours with HTTP 429 and
 has banned accounts for over-use; a timeout or a 5xx may already have
 consumed the query. So a query is written down *before* it is sent, its
-outcome and (compact) answer after; within the time-to-live the answer is
-served from here and a failed query is not sent again. The ledger is plain
-data: its owner persists `as_dict()` wherever it likes (Home Assistant's
-Store for GridMeter) and restores it with `from_dict()`, so the memory
-survives restarts.
+outcome after; within the time-to-live a good answer is served from here and
+a failed query is not sent again. The ledger is plain data: its owner
+persists `as_dict()` wherever it likes (Home Assistant's Store for
+GridMeter) and restores it with `from_dict()`, so the memory survives
+restarts.
+
+Of a good answer the ledger keeps a digest (SHA-256 of the body) and the
+compact rows its client needs to serve it again, never the whole body: each
+write of the owner's store serialises the ledger. Stored formats:
+
+* today's: ``{key: {"sent_at", "outcome", "ttl", "digest", "rows"}}``;
+* the first one (GridMeter 0.1): ``{key: {"sent_at", "outcome", "ttl",
+  "answer"}}``, whose ``answer`` was already the client's compact rows; it
+  is read as rows without a digest.
+
+`from_dict` reads both and never raises: an entry it cannot read is dropped
+(its query may then be sent again, as after a lost store).
 """
 
 from __future__ import annotations
@@ -16,11 +28,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+import hashlib
+from typing import Any, Final
 
 from .models import utc_now
+from .parsing import lenient_number, plausible_instant
 
-DAY = timedelta(hours=24)
+DAY: Final = timedelta(hours=24)
+MAX_TTL: Final = timedelta(days=31)
+"""The longest time-to-live restored (the longest used is a week)."""
+
+
+def digest(text: str) -> str:
+    """Return the digest the ledger keeps of an answer body (SHA-256, hex)."""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
 
 
 class Outcome(StrEnum):
@@ -40,8 +61,11 @@ class LedgerEntry:
 
     sent_at: datetime
     outcome: Outcome
-    answer: Any = None
+    rows: Any = None
+    """The compact rows of a good answer (JSON-compatible, the client's form)."""
     ttl: timedelta = DAY
+    digest: str | None = None
+    """SHA-256 of a good answer's body (None before this format)."""
 
     @property
     def expires_at(self) -> datetime:
@@ -89,15 +113,24 @@ class QueryLedger:
         )
         self._changed()
 
-    def record_outcome(self, key: str, outcome: Outcome, answer: Any = None) -> None:
-        """Record how a sent query ended and, when it succeeded, its answer."""
+    def record_outcome(
+        self,
+        key: str,
+        outcome: Outcome,
+        rows: Any = None,
+        *,
+        answer_digest: str | None = None,
+    ) -> None:
+        """Record how a sent query ended and, when it succeeded, its rows."""
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = LedgerEntry(
                 sent_at=self._clock(), outcome=outcome
             )
         entry.outcome = outcome
-        entry.answer = answer if outcome is Outcome.OK else None
+        good = outcome is Outcome.OK
+        entry.rows = rows if good else None
+        entry.digest = answer_digest if good else None
         self._changed()
 
     def forget(self, key: str) -> None:
@@ -148,7 +181,8 @@ class QueryLedger:
                 "sent_at": entry.sent_at.isoformat(),
                 "outcome": entry.outcome.value,
                 "ttl": entry.ttl.total_seconds(),
-                "answer": entry.answer,
+                "digest": entry.digest,
+                "rows": entry.rows,
             }
             for key, entry in self._entries.items()
             if entry.expires_at > now
@@ -162,18 +196,14 @@ class QueryLedger:
         clock: Callable[[], datetime] = utc_now,
         on_change: Callable[[], None] | None = None,
     ) -> QueryLedger:
-        """Restore a ledger; malformed entries are dropped, not trusted."""
+        """Restore a ledger from either stored format; never raises.
+
+        Malformed entries are dropped, not trusted.
+        """
         entries: dict[str, LedgerEntry] = {}
-        for key, raw in (data or {}).items():
-            try:
-                entries[key] = LedgerEntry(
-                    sent_at=datetime.fromisoformat(raw["sent_at"]),
-                    outcome=Outcome(raw["outcome"]),
-                    answer=raw.get("answer"),
-                    ttl=timedelta(seconds=float(raw.get("ttl", DAY.total_seconds()))),
-                )
-            except (KeyError, TypeError, ValueError):
-                continue
+        for key, raw in data.items() if isinstance(data, Mapping) else ():
+            if isinstance(key, str) and (entry := _read_entry(raw)) is not None:
+                entries[key] = entry
         ledger = cls(entries, clock=clock, on_change=on_change)
         ledger.prune()
         return ledger
@@ -181,3 +211,33 @@ class QueryLedger:
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
+
+
+def _read_entry(raw: Any) -> LedgerEntry | None:
+    """Read one stored entry of either format (None when unreadable)."""
+    if not isinstance(raw, Mapping):
+        return None
+    stamp = raw.get("sent_at")
+    try:
+        sent_at = plausible_instant(
+            datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+        )
+        outcome = Outcome(str(raw.get("outcome")))
+    except ValueError:
+        return None
+    if sent_at is None:
+        return None
+    seconds = lenient_number(raw.get("ttl"))
+    ttl = DAY
+    if seconds is not None and seconds > 0:
+        ttl = timedelta(seconds=min(seconds, MAX_TTL.total_seconds()))
+    good = outcome is Outcome.OK
+    rows = raw["rows"] if "rows" in raw else raw.get("answer")
+    stored_digest = raw.get("digest")
+    return LedgerEntry(
+        sent_at=sent_at,
+        outcome=outcome,
+        rows=rows if good else None,
+        ttl=ttl,
+        digest=stored_digest if good and isinstance(stored_digest, str) else None,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+import math
 
 
 class EnergyKind(StrEnum):
@@ -28,6 +29,21 @@ class EnergyKind(StrEnum):
 def _require_utc(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() != timedelta(0):
         raise ValueError(f"{name} must be an aware UTC datetime, got {value!r}")
+
+
+def require_finite(value: float, name: str, *, minimum: float | None = 0.0) -> None:
+    """Reject NaN, infinities and (unless `minimum` is None) values below it.
+
+    The models check their own numbers so that a parser bug cannot smuggle a
+    NaN or a negative energy into the statistics: the parsers skip such rows
+    first, this is the safety net behind them.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {type(value).__name__}")  # noqa: TRY004 - one error type for every bad value
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,10 +76,14 @@ class EnergyReading:
     estimated: bool = False
 
     def __post_init__(self) -> None:
-        """Reject naive or non-UTC starts early: they corrupt statistics later."""
+        """Reject naive or non-UTC starts, NaN and negative energy early.
+
+        They would corrupt the statistics later.
+        """
         _require_utc(self.start, "start")
         if self.duration <= timedelta(0):
             raise ValueError("duration must be positive")
+        require_finite(self.kwh, "kwh")
 
     @property
     def end(self) -> datetime:
@@ -81,8 +101,9 @@ class PowerPeak:
     """Tariff power period the peak belongs to (``p1``, ``p2`` ...), if known."""
 
     def __post_init__(self) -> None:
-        """Peaks are instants: they must be UTC."""
+        """Peaks are instants (UTC) of a finite, non-negative power."""
         _require_utc(self.at, "at")
+        require_finite(self.kw, "kw")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +135,13 @@ class Contract:
     self_consumption: bool = False
     installed_generation_kw: float | None = None
 
+    def __post_init__(self) -> None:
+        """Powers are finite and not negative."""
+        for power in self.contracted_power_kw:
+            require_finite(power, "contracted_power_kw")
+        if self.installed_generation_kw is not None:
+            require_finite(self.installed_generation_kw, "installed_generation_kw")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LivePower:
@@ -123,8 +151,9 @@ class LivePower:
     watts: float
 
     def __post_init__(self) -> None:
-        """Instants are UTC."""
+        """Instants are UTC; the power is finite and not negative."""
         _require_utc(self.at, "at")
+        require_finite(self.watts, "watts")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,11 +169,15 @@ class GreenWindow:
     (`signals.SignalBasis`); None when the source does not say (Digiwatt)."""
 
     def __post_init__(self) -> None:
-        """Windows are UTC and non-empty."""
+        """Windows are UTC and non-empty; a share is within 0-1."""
         _require_utc(self.start, "start")
         _require_utc(self.end, "end")
         if self.end <= self.start:
             raise ValueError("a green window must end after it starts")
+        if self.renewable_share is not None:
+            require_finite(self.renewable_share, "renewable_share")
+            if self.renewable_share > 1:
+                raise ValueError("renewable_share is a share, 0.0-1.0")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +188,12 @@ class AreaAverage:
     average_kwh: float
     homes: int
     area: str
+
+    def __post_init__(self) -> None:
+        """Check the average is finite and not negative, and homes at least one."""
+        require_finite(self.average_kwh, "average_kwh")
+        if self.homes < 1:
+            raise ValueError("homes must be at least 1")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,6 +209,11 @@ class ReadingBatch:
     skipped: int = 0
     kinds: frozenset[EnergyKind] = field(default_factory=frozenset)
     """Registers the meter reports at all (even when every value was zero)."""
+
+    def __post_init__(self) -> None:
+        """Check the count of skipped rows is not negative."""
+        if self.skipped < 0:
+            raise ValueError("skipped must not be negative")
 
 
 def utc_now() -> datetime:

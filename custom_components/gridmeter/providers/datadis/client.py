@@ -4,18 +4,19 @@ Takes an injected `aiohttp.ClientSession`, returns GridMeter models and raises
 only the typed errors of `providers.errors`. Queries subject to Datadis's
 24-hour identical-query rule go through a `QueryLedger`: an identical query
 within 24 hours is answered from the ledger (or refused if it failed) and
-never sent again.
+never sent again. The ledger keeps a digest of each good answer and only the
+fields of its rows that the parsers read (`compact`), never the whole body.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import functools
-import json
 import logging
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -36,9 +37,11 @@ from ..errors import (
     RequestRejected,
     redact,
 )
-from ..http import decode_json, send
-from ..ledger import DAY, Outcome, QueryLedger
+from ..http import decode_json, decode_json_async, parse_guarded, send
+from ..ledger import DAY, Outcome, QueryLedger, digest
 from ..models import AreaAverage, Contract, utc_now
+from ..parsing import header_token, lenient_number, plausible_instant
+from .compact import ERROR_FIELDS, compact_rows, kept, rows_of
 from .parsing import (
     DatadisBatch,
     DatadisSupply,
@@ -92,48 +95,13 @@ _ROWS_KEY: Final[Mapping[str, str]] = {
     MAX_POWER: "maxPower",
 }
 
-# Consumption answers are large; the ledger keeps their rows as short lists.
-_CONSUMPTION_FIELDS: Final = (
-    "date",
-    "time",
-    "consumptionKWh",
-    "obtainMethod",
-    "surplusEnergyKWh",
-    "generationEnergyKWh",
-    "selfConsumptionEnergyKWh",
-)
+_MAX_TOKEN_CLAIMS: Final = 8192
+"""A JWT payload longer than this (base64 characters) is not read."""
 
 
 def month_param(month: date) -> str:
     """Format a month as Datadis wants it (`YYYY/MM`)."""
     return f"{month.year:04d}/{month.month:02d}"
-
-
-def _pack_rows(rows: list[Any]) -> str:
-    """Keep consumption rows as one tab-separated text (cheap to store).
-
-    A 24-month answer is ~17,500 rows; as nested JSON lists it would make the
-    account store slow to serialise, as one string it is copied in a blink.
-    """
-    return "\n".join(
-        "\t".join(
-            "" if (v := row.get(f)) is None else str(v) for f in _CONSUMPTION_FIELDS
-        )
-        for row in rows
-        if isinstance(row, dict)
-    )
-
-
-def _unpack_rows(packed: str) -> list[dict[str, Any]]:
-    """Rebuild rows from `_pack_rows` (numbers come back as text: parsed later)."""
-    return [
-        {
-            field: value or None
-            for field, value in zip(_CONSUMPTION_FIELDS, line.split("\t"), strict=False)
-        }
-        for line in packed.split("\n")
-        if line
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +116,26 @@ class SupplyList:
 
 
 def _token_expiry(token: str, issued: datetime) -> datetime:
-    """Read `exp` from the JWT; fall back to the documented 24 hours."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(
-            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        )
-        return datetime.fromtimestamp(int(claims["exp"]), tz=issued.tzinfo)
-    except (IndexError, KeyError, TypeError, ValueError):
+    """Read `exp` from the JWT; fall back to the documented 24 hours.
+
+    An `exp` that is not a number of seconds after `issued` (the past, NaN,
+    1e400) gives the fallback; a later one than 24 hours is cut to 24 hours.
+    A token that really expires earlier is answered 401, and renewed then.
+    """
+    parts = token.split(".")
+    if len(parts) != 3 or len(parts[1]) > _MAX_TOKEN_CLAIMS:
         return issued + TOKEN_LIFETIME
+    payload = parts[1]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = decode_json(raw.decode("utf-8"), "Datadis")
+    except (binascii.Error, InvalidResponse, UnicodeDecodeError, ValueError):
+        return issued + TOKEN_LIFETIME
+    exp = lenient_number(claims.get("exp")) if isinstance(claims, dict) else None
+    lifetime = None if exp is None else exp - issued.timestamp()
+    if lifetime is None or lifetime <= 0:
+        return issued + TOKEN_LIFETIME
+    return issued + min(timedelta(seconds=lifetime), TOKEN_LIFETIME)
 
 
 class DatadisClient:
@@ -201,14 +180,16 @@ class DatadisClient:
 
     def restore_token(self, state: Mapping[str, Any] | None) -> None:
         """Reuse a token saved earlier (Datadis tokens live 24 hours)."""
-        if not state:
+        if not isinstance(state, Mapping):
+            return
+        token, stamp = header_token(state.get("token")), state.get("expires")
+        if token is None or not isinstance(stamp, str):
             return
         try:
-            expires = datetime.fromisoformat(str(state["expires"]))
-            token = str(state["token"])
-        except (KeyError, ValueError):
+            expires = plausible_instant(datetime.fromisoformat(stamp))
+        except ValueError:
             return
-        if expires - TOKEN_MARGIN > self._clock():
+        if expires is not None and expires - TOKEN_MARGIN > self._clock():
             self._token, self._token_expires = token, expires
 
     # -- authentication -------------------------------------------------------
@@ -233,8 +214,8 @@ class DatadisClient:
                 timeout=self._login_timeout,
             )
             if status == 200:
-                token = text.strip()
-                if not token or " " in token or token.startswith(("{", "[", "<")):
+                token = header_token(text)
+                if token is None or token.startswith(("{", "[", "<")):
                     raise InvalidResponse("login answered without a token")
                 self._token = token
                 self._token_expires = _token_expiry(token, now)
@@ -255,10 +236,12 @@ class DatadisClient:
     async def async_get_supply_list(self) -> SupplyList:
         """Return the supply points and the distributors that failed to list theirs."""
         body = await self._get_private(SUPPLIES, {})
-        supplies = parse_supplies(expect_list(body, "supplies"))
+        supplies = parse_guarded("Datadis", parse_supplies, body["supplies"])
         if not supplies:
             raise NoMeterPoints("the account has no supply points")
-        return SupplyList(supplies, failed_distributor_codes(body))
+        return SupplyList(
+            supplies, parse_guarded("Datadis", failed_distributor_codes, body)
+        )
 
     async def async_get_contract(self, supply: DatadisSupply) -> Contract | None:
         """Return the contract in force for a supply (None if Datadis has none)."""
@@ -266,7 +249,9 @@ class DatadisClient:
             CONTRACT,
             {"cups": supply.cups, "distributorCode": supply.distributor_code},
         )
-        return parse_contract(expect_list(body, "contract"), supply.meter_id)
+        return parse_guarded(
+            "Datadis", parse_contract, body["contract"], supply.meter_id
+        )
 
     async def async_get_consumption(
         self, supply: DatadisSupply, first_month: date, last_month: date
@@ -291,12 +276,15 @@ class DatadisClient:
         # 24 months are ~17,500 rows: parse them in a worker thread so that
         # the caller's event loop keeps running.
         return await asyncio.to_thread(
+            parse_guarded,
+            "Datadis",
             functools.partial(
                 parse_consumption,
-                expect_list(body, "timeCurve"),
-                supply,
-                partial=bool(distributor_errors(body)),
-            )
+                partial=bool(body["distributorError"]),
+                months=(first_month, last_month),
+            ),
+            body["timeCurve"],
+            supply,
         )
 
     async def async_get_max_power(
@@ -315,9 +303,15 @@ class DatadisClient:
                 "endDate": month_param(last_month),
             },
         )
-        return PeakBatch(
-            parse_max_power(expect_list(body, "maxPower"), supply),
-            partial=bool(distributor_errors(body)),
+        return parse_guarded(
+            "Datadis",
+            functools.partial(
+                parse_max_power,
+                partial=bool(body["distributorError"]),
+                months=(first_month, last_month),
+            ),
+            body["maxPower"],
+            supply,
         )
 
     # -- public API -------------------------------------------------------------
@@ -348,8 +342,13 @@ class DatadisClient:
         status, text = await self._send("GET", url, headers=self._headers())
         if status != 200:
             self._raise_for_status(status, text)
-        body = decode_json(text, "Datadis")
-        return parse_area_averages(expect_list(body, "data"), supply.postal_code)
+        body = await decode_json_async(text, "Datadis")
+        return parse_guarded(
+            "Datadis",
+            functools.partial(parse_area_averages, days=(first_day, last_day)),
+            expect_list(body, "data"),
+            supply.postal_code,
+        )
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -380,22 +379,38 @@ class DatadisClient:
             full["authorizedNif"] = self._authorized_nif
         return f"{endpoint}?{urlencode(sorted(full.items()))}"
 
-    async def _get_private(self, endpoint: str, params: dict[str, str]) -> Any:
+    async def _get_private(
+        self, endpoint: str, params: dict[str, str]
+    ) -> dict[str, list[Any]]:
+        """Return ``{rows key: rows, "distributorError": items}`` of a query.
+
+        Served from the ledger within the query's time-to-live; a failed or
+        refused query is not sent again within 24 hours (AlreadyQueried).
+        """
         key = self.query_key(endpoint, params)
         ttl = GUARDED_TTL.get(endpoint, DAY)
         if (entry := self.ledger.lookup(key)) is not None:
             if entry.outcome is Outcome.OK:
-                answer = entry.answer
-                if endpoint == CONSUMPTION and isinstance(answer, dict):
-                    rows = await asyncio.to_thread(_unpack_rows, answer["timeCurve"])
-                    answer = {**answer, "timeCurve": rows}
-                return answer
-            raise AlreadyQueried(
-                f"{endpoint} was already asked and {entry.outcome.value}; "
-                "not repeated before 24 hours",
-                retry_after=(entry.expires_at - self._clock()).total_seconds(),
-                failed=entry.outcome is not Outcome.RATE_LIMITED,
-            )
+                if (replayed := await _replay(endpoint, entry.rows)) is not None:
+                    return replayed
+                if endpoint in RULED:
+                    # Answered within 24 h, but its rows were not kept (a
+                    # store of an older GridMeter): asking again would be
+                    # refused; wait for the entry to expire.
+                    raise AlreadyQueried(
+                        f"{endpoint} was already answered; not repeated before "
+                        "24 hours",
+                        retry_after=(entry.expires_at - self._clock()).total_seconds(),
+                        failed=False,
+                    )
+                self.ledger.forget(key)
+            else:
+                raise AlreadyQueried(
+                    f"{endpoint} was already asked and {entry.outcome.value}; "
+                    "not repeated before 24 hours",
+                    retry_after=(entry.expires_at - self._clock()).total_seconds(),
+                    failed=entry.outcome is not Outcome.RATE_LIMITED,
+                )
         if self._authorized_nif:
             params = {**params, "authorizedNif": self._authorized_nif}
         url = f"{self._base_url}{PRIVATE_PATH}{endpoint}?{urlencode(params)}"
@@ -406,9 +421,7 @@ class DatadisClient:
             status, text = await self._get_authorized(url)
             if status != 200:
                 self._raise_for_status(status, text)
-            rows_key, rows, stored = await asyncio.to_thread(
-                self._read_answer, endpoint, text
-            )
+            body, stored = await asyncio.to_thread(self._read_answer, endpoint, text)
         except (AuthError, CannotConnect):
             # Never processed by Datadis: not counted by its rule.
             self.ledger.forget(key)
@@ -423,17 +436,21 @@ class DatadisClient:
                 # Not rate-ruled: free to ask again at the next attempt.
                 self.ledger.forget(key)
             raise
-        if endpoint not in RULED and stored.get("distributorError"):
+        if endpoint not in RULED and body["distributorError"]:
             # A supplies or contract list a distributor failed to complete is
             # not reused for days: the next run asks again (these endpoints
             # are not bound by the 24-hour rule).
             self.ledger.forget(key)
         else:
-            self.ledger.record_outcome(key, Outcome.OK, stored)
-        return {rows_key: rows, "distributorError": stored["distributorError"]}
+            self.ledger.record_outcome(
+                key, Outcome.OK, stored, answer_digest=digest(text)
+            )
+        return body
 
     @staticmethod
-    def _read_answer(endpoint: str, text: str) -> tuple[str, list[Any], dict[str, Any]]:
+    def _read_answer(
+        endpoint: str, text: str
+    ) -> tuple[dict[str, list[Any]], dict[str, Any]]:
         """Decode a v2 answer; return its rows and their compact ledger copy.
 
         Runs in a worker thread (answers can be megabytes).
@@ -452,12 +469,16 @@ class DatadisClient:
             )
         # The error items stay with the answer (also in the ledger), so that
         # an answer served again still says which part is missing.
-        error_items = body["distributorError"] if errors else []
+        error_items = [
+            kept(item, ERROR_FIELDS)
+            for item in (body["distributorError"] if errors else [])
+            if isinstance(item, dict)
+        ]
         stored = {
-            rows_key: _pack_rows(rows) if endpoint == CONSUMPTION else rows,
+            rows_key: compact_rows(rows_key, rows),
             "distributorError": error_items,
         }
-        return rows_key, rows, stored
+        return {rows_key: rows, "distributorError": error_items}, stored
 
     async def _get_authorized(self, url: str) -> tuple[int, str]:
         """GET with the token; on 401 log in again and retry once."""
@@ -513,3 +534,23 @@ class DatadisClient:
         if status >= 500:
             raise ProviderUnavailable(f"Datadis answered {status}: {detail}")
         raise RequestRejected(f"Datadis answered {status}: {detail}")
+
+
+async def _replay(endpoint: str, stored: Any) -> dict[str, list[Any]] | None:
+    """Rebuild an answer from the ledger's rows (None when they are unusable).
+
+    Reads what this version stores and what GridMeter 0.1 did (`compact`).
+    """
+    if not isinstance(stored, dict):
+        return None
+    rows_key = _ROWS_KEY[endpoint]
+    rows = await asyncio.to_thread(rows_of, rows_key, stored.get(rows_key))
+    if rows is None:
+        return None
+    errors = stored.get("distributorError")
+    items = (
+        [item for item in errors if isinstance(item, dict)]
+        if isinstance(errors, list)
+        else []
+    )
+    return {rows_key: rows, "distributorError": items}

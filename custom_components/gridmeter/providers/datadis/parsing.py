@@ -7,6 +7,10 @@ a stray `00:00` row. Rows are therefore never keyed by (date, time): each
 local day's real hour intervals are generated in UTC, labelled the way Datadis
 labels them, and the n-th row carrying a label is matched to the n-th
 interval carrying it.
+
+Every row is read on its own: a row with an unreadable, negative or
+non-finite value, or a date outside 2000-2099 or outside the requested
+months, is skipped and counted; the rest of the answer is kept.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+import logging
 import re
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from ..errors import InvalidResponse
+from ..history import add_months
 from ..models import (
     AreaAverage,
     Contract,
@@ -30,7 +36,9 @@ from ..models import (
     PowerPeak,
     ReadingBatch,
 )
-from ..parsing import lenient_number
+from ..parsing import ascii_digits, non_negative, plausible_day, whole_number, zone
+
+_LOGGER = logging.getLogger(__name__)
 
 MADRID: Final = "Europe/Madrid"
 CANARY: Final = "Atlantic/Canary"
@@ -46,7 +54,11 @@ ENERGY_COLUMNS: Final[Mapping[str, EnergyKind]] = {
 }
 
 _PERIOD_WORDS: Final = {"PUNTA": "p1", "LLANO": "p2", "VALLE": "p3"}
-_LABEL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_LABEL = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*", re.ASCII)
+_PEAK_TIME = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})", re.ASCII)
+_DATE = re.compile(r"\s*([0-9]{4})[/-]([0-9]{1,2})[/-]([0-9]{1,2})", re.ASCII)
+_MAX_POINT_TYPE: Final = 99
+_MAX_HOMES: Final = 100_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,21 +79,46 @@ def timezone_for(province_code: str | None, postal_code: str | None) -> str:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
+    """Return a scalar as stripped text (None for null, blanks and containers)."""
+    if value is None or isinstance(value, bool | dict | list):
         return None
     text = str(value).strip()
     return None if text in {"", "-", "null"} else text
 
 
 def _parse_date(value: Any) -> date | None:
-    text = _text(value)
-    if text is None:
+    """Read ``YYYY/MM/DD`` (or with dashes): a plausible day, else None."""
+    match = _DATE.match(_text(value) or "")
+    if match is None:
         return None
     try:
-        year, month, day = (int(part) for part in re.split(r"[/-]", text)[:3])
-        return date(year, month, day)
+        day = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
+    return plausible_day(day)
+
+
+def _as_list(value: Any) -> list[Any]:
+    """Read a list field that may come as one scalar (``contractedPowerkW: 3.45``)."""
+    if isinstance(value, list):
+        return value
+    return [] if value is None or isinstance(value, dict) else [value]
+
+
+def _month_days(months: tuple[date, date] | None) -> tuple[date, date] | None:
+    """Return the first day and the day after the last of a month range."""
+    if months is None:
+        return None
+    return months[0].replace(day=1), add_months(months[1], 1)
+
+
+def _within(day: date, span: tuple[date, date] | None) -> bool:
+    return span is None or span[0] <= day < span[1]
+
+
+def _zone(name: str) -> tzinfo:
+    """Return a supply's zone (mainland Spain when the name is not a zone)."""
+    return zone(name) or ZoneInfo(MADRID)
 
 
 def expect_list(body: Any, key: str) -> list[Any]:
@@ -140,7 +177,7 @@ def parse_supplies(rows: Iterable[Any]) -> list[DatadisSupply]:
         postal_code = _text(row.get("postalCode"))
         valid_from = _parse_date(row.get("validDateFrom"))
         valid_to = _parse_date(row.get("validDateTo"))
-        point_type = lenient_number(row.get("pointType"))
+        point_type = whole_number(row.get("pointType"), _MAX_POINT_TYPE)
         supply = DatadisSupply(
             provider="datadis",
             meter_id=cups[:20],
@@ -152,7 +189,7 @@ def parse_supplies(rows: Iterable[Any]) -> list[DatadisSupply]:
             province=_text(row.get("province")),
             region_code=province_code or (postal_code[:2] if postal_code else None),
             distributor=_text(row.get("distributor")),
-            point_type=int(point_type) if point_type is not None else None,
+            point_type=point_type or None,
             valid_from=valid_from,
             valid_to=valid_to,
             distributor_code=code,
@@ -173,17 +210,17 @@ def parse_contract(rows: Iterable[Any], cups: str) -> Contract | None:
             continue
         powers = tuple(
             power
-            for value in (row.get("contractedPowerkW") or [])
-            if (power := lenient_number(value)) is not None
+            for value in _as_list(row.get("contractedPowerkW"))
+            if (power := non_negative(value)) is not None
         )
         start = _parse_date(row.get("startDate"))
         if not powers and start is None:
             # Invisible CUPS (all fields blank) or a phantom contract spanning
             # the real ones: nothing usable.
             continue
-        installed = lenient_number(row.get("installedCapacityKW"))
+        installed = non_negative(row.get("installedCapacityKW"))
         if installed is None:
-            installed = lenient_number(row.get("installedCapacity"))
+            installed = non_negative(row.get("installedCapacity"))
         self_code = _text(row.get("selfConsumptionTypeCode"))
         candidates.append(
             Contract(
@@ -216,7 +253,7 @@ def _day_intervals(
     offset in force DURING it (local start hour + 1, so the autumn day's two
     02:00-03:00 hours are both `03:00`); a start label is the local start hour.
     """
-    tz = ZoneInfo(zone)
+    tz = _zone(zone)
     first = datetime.combine(day, time(), tz).astimezone(UTC)
     last = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
     intervals: list[tuple[int, datetime]] = []
@@ -235,7 +272,7 @@ def _start_label_counts(day: date, zone: str) -> Counter[int]:
 
 
 def _label(value: Any) -> int | None:
-    match = _LABEL.match(str(value or ""))
+    match = _LABEL.fullmatch(_text(value) or "")
     if match is None or match.group(2) != "00":
         return None
     hour = int(match.group(1))
@@ -252,14 +289,21 @@ class DatadisBatch(ReadingBatch):
 
 
 def parse_consumption(
-    rows: Sequence[Any], supply: MeterPoint, *, partial: bool = False
+    rows: Sequence[Any],
+    supply: MeterPoint,
+    *,
+    partial: bool = False,
+    months: tuple[date, date] | None = None,
 ) -> DatadisBatch:
     """Parse hourly `timeCurve` rows into UTC readings, never aborting on a row.
 
-    Rows that cannot be placed (a null value, an unknown label, a stray
-    `00:00`, a label seen more often than the day has such hours) are counted
-    in `skipped` and dropped; everything else is kept.
+    Rows that cannot be placed (a null or negative value, an unknown label, a
+    stray `00:00`, a label seen more often than the day has such hours, a day
+    outside the requested `months` (first, last)) are counted in `skipped`
+    and dropped; everything else is kept. At most 25 hours a day of the
+    requested months are built, whatever the answer holds.
     """
+    span = _month_days(months)
     by_day: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     skipped = 0
     for row in rows:
@@ -268,7 +312,7 @@ def parse_consumption(
             continue
         day = _parse_date(row.get("date"))
         label = _label(row.get("time"))
-        if day is None or label is None:
+        if day is None or label is None or not _within(day, span):
             skipped += 1
             continue
         by_day[day].append((label, row))
@@ -295,17 +339,16 @@ def parse_consumption(
             if occurrence >= len(slots.get(label, ())):
                 skipped += 1
                 continue
+            values = _row_values(row)
+            if values is None:
+                skipped += 1
+                continue
             start = slots[label][occurrence]
             estimated = str(row.get("obtainMethod") or "").strip().lower() in {
                 "estimada",
                 "estimated",
             }
-            if lenient_number(row.get("consumptionKWh")) is None:
-                skipped += 1
-            for column, kind in ENERGY_COLUMNS.items():
-                value = lenient_number(row.get(column))
-                if value is None:
-                    continue
+            for kind, value in values.items():
                 kinds.add(kind)
                 readings.append(
                     EnergyReading(
@@ -325,12 +368,33 @@ def parse_consumption(
     )
 
 
+def _row_values(row: Mapping[str, Any]) -> dict[EnergyKind, float] | None:
+    """Return the energies of one row (None when the row cannot be used).
+
+    Consumption is required; the other registers may be absent or blank.
+    A value that is there but negative, NaN, infinite or not a number makes
+    the whole row unusable: its other columns are not trusted either.
+    """
+    values: dict[EnergyKind, float] = {}
+    for column, kind in ENERGY_COLUMNS.items():
+        raw = row.get(column)
+        if _text(raw) is None:
+            if kind is EnergyKind.CONSUMPTION:
+                return None
+            continue
+        value = non_negative(raw)
+        if value is None:
+            return None
+        values[kind] = value
+    return values
+
+
 def _period(value: Any) -> str | None:
     text = (_text(value) or "").upper()
     if text in _PERIOD_WORDS:
         return _PERIOD_WORDS[text]
-    digits = text.removeprefix("P")
-    return f"p{int(digits)}" if digits.isdigit() and 1 <= int(digits) <= 6 else None
+    number = ascii_digits(text.removeprefix("P"), 6)
+    return f"p{number}" if number is not None and number >= 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,35 +405,54 @@ class PeakBatch:
     partial: bool = False
     """The answer carried a `distributorError` next to its rows: a month's
     peak may be missing or lower than the real one; worth asking again."""
+    skipped: int = 0
+    """Rows that could not be used (unreadable, negative, out of range)."""
 
 
-def parse_max_power(rows: Iterable[Any], supply: MeterPoint) -> list[PowerPeak]:
-    """Parse `maxPower` rows (kW, local wall-clock instants) into UTC peaks."""
-    tz = ZoneInfo(supply.timezone)
+def parse_max_power(
+    rows: Iterable[Any],
+    supply: MeterPoint,
+    *,
+    partial: bool = False,
+    months: tuple[date, date] | None = None,
+) -> PeakBatch:
+    """Parse `maxPower` rows (kW, local wall-clock instants) into UTC peaks.
+
+    A row that cannot be read, or outside the requested `months`, is skipped
+    and counted.
+    """
+    tz = _zone(supply.timezone)
+    span = _month_days(months)
     peaks: list[PowerPeak] = []
+    skipped = 0
     for row in rows:
-        if not isinstance(row, dict):
-            continue
-        day = _parse_date(row.get("date"))
-        value = lenient_number(row.get("maxPower"))
-        match = _LABEL.match(str(row.get("time") or "")) or re.match(
-            r"^\s*(\d{1,2}):(\d{2})", str(row.get("time") or "")
-        )
-        if day is None or value is None or match is None:
-            continue
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if hour > 24 or minute > 59:
-            continue
-        # Read the wall-clock time with the offset in force at that moment.
-        wall = datetime.combine(day, time()) + timedelta(hours=hour, minutes=minute)
-        local = wall.replace(tzinfo=tz)
-        peaks.append(
-            PowerPeak(
-                at=local.astimezone(UTC), kw=value, period=_period(row.get("period"))
-            )
-        )
+        peak = _peak(row, tz, span)
+        if peak is None:
+            skipped += 1
+        else:
+            peaks.append(peak)
     peaks.sort(key=lambda peak: peak.at)
-    return peaks
+    return PeakBatch(peaks, partial=partial, skipped=skipped)
+
+
+def _peak(row: Any, tz: tzinfo, span: tuple[date, date] | None) -> PowerPeak | None:
+    """Read one `maxPower` row (None when it cannot be used)."""
+    if not isinstance(row, dict):
+        return None
+    day = _parse_date(row.get("date"))
+    value = non_negative(row.get("maxPower"))
+    match = _PEAK_TIME.match(_text(row.get("time")) or "")
+    if day is None or value is None or match is None or not _within(day, span):
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 24 or minute > 59:
+        return None
+    # Read the wall-clock time with the offset in force at that moment.
+    wall = datetime.combine(day, time()) + timedelta(hours=hour, minutes=minute)
+    local = wall.replace(tzinfo=tz)
+    return PowerPeak(
+        at=local.astimezone(UTC), kw=value, period=_period(row.get("period"))
+    )
 
 
 # Province code (INE, 2 digits) → autonomous community code of the public API.
@@ -403,27 +486,49 @@ def community_for(province_code: str | None) -> str | None:
     return _COMMUNITY_BY_PROVINCE.get(province_code.zfill(2))
 
 
-def parse_area_averages(rows: Iterable[Any], area: str) -> list[AreaAverage]:
-    """Parse public `api-search` rows into per-day average consumption per home."""
-    averages: list[AreaAverage] = []
+def parse_area_averages(
+    rows: Iterable[Any], area: str, *, days: tuple[date, date] | None = None
+) -> list[AreaAverage]:
+    """Parse public `api-search` rows into per-day average consumption per home.
+
+    A row without a plausible day (within `days`, first and last, when
+    given), a non-negative energy and at least one home is skipped; how many
+    were is logged.
+    """
+    span = None if days is None else (days[0], days[1] + timedelta(days=1))
+    averages: dict[date, AreaAverage] = {}
+    skipped = 0
     for row in rows:
-        if not isinstance(row, dict):
+        average = _area_average(row, area)
+        if average is None or not _within(average.day, span):
+            skipped += 1
             continue
-        energy = lenient_number(row.get("sumEnergy"))
-        homes = lenient_number(row.get("sumContracts") or row.get("sumContract"))
-        try:
-            day = date(int(row["dataYear"]), int(row["dataMonth"]), int(row["dataDay"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        if energy is None or not homes or homes <= 0:
-            continue
-        averages.append(
-            AreaAverage(
-                day=day,
-                average_kwh=round(energy / homes, 3),
-                homes=int(homes),
-                area=area,
-            )
-        )
-    averages.sort(key=lambda average: average.day)
-    return averages
+        averages[average.day] = average
+    if skipped:
+        _LOGGER.debug("Datadis open data: %d unusable rows skipped", skipped)
+    return [averages[day] for day in sorted(averages)]
+
+
+def _area_average(row: Any, area: str) -> AreaAverage | None:
+    """Read one `api-search` row (None when it cannot be used)."""
+    if not isinstance(row, dict):
+        return None
+    energy = non_negative(row.get("sumEnergy"))
+    contracts = row.get("sumContracts")
+    homes = whole_number(
+        row.get("sumContract") if contracts is None else contracts, _MAX_HOMES
+    )
+    year = whole_number(row.get("dataYear"), 9999)
+    month = whole_number(row.get("dataMonth"), 12)
+    day_of_month = whole_number(row.get("dataDay"), 31)
+    if energy is None or not homes or not year or not month or not day_of_month:
+        return None
+    try:
+        day = plausible_day(date(year, month, day_of_month))
+    except ValueError:  # 31 February
+        return None
+    if day is None:
+        return None
+    return AreaAverage(
+        day=day, average_kwh=round(energy / homes, 3), homes=homes, area=area
+    )

@@ -31,7 +31,14 @@ from ..errors import (
     RequestRejected,
     redact,
 )
-from ..http import Answer, decode_json, retry_after_seconds, send
+from ..http import (
+    THREAD_BYTES,
+    Answer,
+    decode_json,
+    parse_guarded,
+    retry_after_seconds,
+    send,
+)
 from ..identifiers import is_valid_pod, normalize_pod
 from ..models import (
     EnergyKind,
@@ -66,13 +73,6 @@ DEFAULT_BASE_URL: Final = "https://api.digiwatt.energy"
 docs.digiwatt.energy). Configurable."""
 DEFAULT_TIMEOUT: Final = 30.0
 TOKEN_MARGIN: Final = timedelta(seconds=60)
-THREAD_PARSE_BYTES: Final = 256 * 1024
-"""Answers larger than this are decoded and parsed in a worker thread.
-
-Every assumed answer is a few kilobytes (the largest, compound, is 12 months
-times 16 appliances), so in practice parsing stays on the loop, where it
-costs less than a thread hop; a surprisingly big answer does not block it.
-"""
 
 # Endpoints whose 409 means "answer the questionnaire first".
 _NEEDS_ONBOARDING: Final = frozenset(
@@ -270,22 +270,7 @@ class DigiwattClient:
         series: PowerSeries = await self._call(
             Endpoint.LATEST, account_number=account_number
         )
-        seconds = series.step.total_seconds()
-        readings = tuple(
-            EnergyReading(
-                start=point.start,
-                duration=series.step,
-                kind=EnergyKind.CONSUMPTION,
-                kwh=point.watts * seconds / 3_600_000,
-            )
-            for point in series.points
-        )
-        return ReadingBatch(
-            meter_id=meter_id,
-            readings=readings,
-            skipped=series.skipped,
-            kinds=frozenset({EnergyKind.CONSUMPTION}),
-        )
+        return parse_guarded("Digiwatt", _readings, series, meter_id)
 
     async def async_get_performance(
         self, account_number: str, period: Period
@@ -373,7 +358,10 @@ class DigiwattClient:
                 raise AuthError("Digiwatt rejected a fresh token")
         if not 200 <= answer.status < 300:
             self._raise_for_status(endpoint, answer)
-        if len(answer.text) > THREAD_PARSE_BYTES:
+        # Every assumed answer is a few kilobytes (the largest, compound, is
+        # 12 months times 16 appliances): parsed on the loop, where it costs
+        # less than a thread hop; a surprisingly big answer does not block it.
+        if len(answer.text) > THREAD_BYTES:
             return await asyncio.to_thread(self._read, route, answer.text, period)
         return self._read(route, answer.text, period)
 
@@ -397,7 +385,9 @@ class DigiwattClient:
             if "data" not in body:
                 raise InvalidResponse("Digiwatt answered without data")
             body = body["data"]
-        return route.parse(body, period)
+        # A parser's surprise (a model refusing a value...) is an answer
+        # nobody planned for: an InvalidResponse, never a bare ValueError.
+        return parse_guarded("Digiwatt", route.parse, body, period)
 
     async def _send(
         self,
@@ -438,8 +428,8 @@ class DigiwattClient:
         """Map a non-2xx answer to a typed error."""
         status = answer.status
         try:
-            body: Any = json.loads(answer.text)
-        except ValueError:
+            body: Any = decode_json(answer.text, "Digiwatt")
+        except InvalidResponse:
             body = answer.text
         detail = self._detail(body)
         code = body.get("code") if isinstance(body, Mapping) else None
@@ -464,3 +454,22 @@ class DigiwattClient:
         if 400 <= status < 500:
             raise RequestRejected(f"Digiwatt answered {status} to {what}: {detail}")
         raise InvalidResponse(f"unexpected status {status} from {what}")
+
+
+def _readings(series: PowerSeries, meter_id: str) -> ReadingBatch:
+    """Turn average W per step into kWh readings (W x step s / 3600 / 1000)."""
+    seconds = series.step.total_seconds()
+    return ReadingBatch(
+        meter_id=meter_id,
+        readings=tuple(
+            EnergyReading(
+                start=point.start,
+                duration=series.step,
+                kind=EnergyKind.CONSUMPTION,
+                kwh=point.watts * seconds / 3_600_000,
+            )
+            for point in series.points
+        ),
+        skipped=series.skipped,
+        kinds=frozenset({EnergyKind.CONSUMPTION}),
+    )

@@ -5,18 +5,31 @@ is not enveloped) and returns a model, or raises `InvalidResponse` when the
 shape is not the assumed one (see `endpoints.py` and `README.md`). Timestamps
 must carry an offset (Digiwatt answers in Europe/Rome local time with its
 offset, so DST days are unambiguous); they are returned in UTC.
+
+Numbers follow the shared plausibility rules (`providers.parsing`): a value
+that is not a finite number, or a timestamp outside 2000-2099, makes the
+answer invalid; a row whose energy or power is negative is skipped (and
+counted), a whole answer whose own total is negative is invalid. The latest
+series is capped at its six hours of steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-import math
+from datetime import date, datetime, timedelta
+import logging
 import re
 from typing import Any, Final
 
 from ..errors import InvalidResponse
 from ..models import GreenWindow, LivePower
+from ..parsing import (
+    header_token,
+    lenient_number,
+    plausible_day,
+    plausible_instant,
+    whole_number,
+)
 from .models import (
     Appliance,
     ApplianceMonth,
@@ -37,16 +50,24 @@ from .models import (
     Token,
 )
 
+_LOGGER = logging.getLogger(__name__)
+
 DEFAULT_TOKEN_LIFETIME: Final = 36000.0
 """The documented `expires_in`, used when an answer leaves it out."""
+MAX_TOKEN_LIFETIME: Final = 86400.0
+"""A longer `expires_in` is cut to a day (the token is simply renewed)."""
+LATEST_SPAN: Final = timedelta(hours=6)
+"""What the latest series covers: at most this span of steps is kept."""
+_MAX_COUNT: Final = 1_000_000
+"""Larger counts (houses of a million m², a million homes) are garbage."""
 
 _DURATION: Final = re.compile(
-    r"P(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?",
-    re.IGNORECASE,
+    r"P(?:(?P<d>\d{1,6}(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d{1,6}(?:\.\d+)?)H)?(?:(?P<m>\d{1,8}(?:\.\d+)?)M)?"
+    r"(?:(?P<s>\d{1,9}(?:\.\d+)?)S)?)?",
+    re.IGNORECASE | re.ASCII,
 )
-_MONTH: Final = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?")
+_MONTH: Final = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?", re.ASCII)
 
 
 # ---------------------------------------------------------------------------
@@ -68,33 +89,48 @@ def expect_list(value: Any, what: str) -> Sequence[Any]:
     return value
 
 
-def _number(value: Any) -> float | None:
-    """Return a finite number (numeric strings accepted), else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def number(obj: Mapping[str, Any], key: str, what: str) -> float:
     """Return a required finite number."""
-    value = _number(obj.get(key))
+    value = lenient_number(obj.get(key))
     if value is None:
         raise InvalidResponse(f"{what}: {key} is missing or not a number")
     return value
 
 
+def amount(obj: Mapping[str, Any], key: str, what: str) -> float:
+    """Return a required energy or power: a finite number, not negative."""
+    value = number(obj, key, what)
+    if value < 0:
+        raise InvalidResponse(f"{what}: {key} is negative")
+    return value
+
+
+def row_amount(obj: Mapping[str, Any], key: str, what: str) -> float | None:
+    """Return a row's energy or power; None when negative (skip the row)."""
+    value = number(obj, key, what)
+    return value if value >= 0 else None
+
+
 def optional_number(obj: Mapping[str, Any], key: str) -> float | None:
     """Return an optional number (None when absent, null or not a number)."""
-    return _number(obj.get(key))
+    return lenient_number(obj.get(key))
+
+
+def optional_amount(obj: Mapping[str, Any], key: str) -> float | None:
+    """Return an optional energy, power, cost or mass (None when negative too)."""
+    value = lenient_number(obj.get(key))
+    return value if value is not None and value >= 0 else None
+
+
+def optional_share(obj: Mapping[str, Any], key: str) -> float | None:
+    """Return an optional share 0.0-1.0 (None when outside)."""
+    value = lenient_number(obj.get(key))
+    return value if value is not None and 0 <= value <= 1 else None
+
+
+def _log_skipped(what: str, skipped: int) -> None:
+    if skipped:
+        _LOGGER.debug("Digiwatt %s: %d unusable rows skipped", what, skipped)
 
 
 def text(obj: Mapping[str, Any], key: str, what: str) -> str:
@@ -117,7 +153,10 @@ def instant(value: Any, what: str) -> datetime:
         raise InvalidResponse(f"{what} is not a timestamp") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InvalidResponse(f"{what} has no UTC offset")
-    return parsed.astimezone(UTC)
+    utc = plausible_instant(parsed)
+    if utc is None:
+        raise InvalidResponse(f"{what} is not between 2000 and 2099")
+    return utc
 
 
 def optional_instant(obj: Mapping[str, Any], key: str, what: str) -> datetime | None:
@@ -129,13 +168,19 @@ def optional_instant(obj: Mapping[str, Any], key: str, what: str) -> datetime | 
 def month(value: Any, what: str) -> date:
     """Read a month ``YYYY-MM`` (or a date in it) as its first day."""
     match = _MONTH.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None or not 1 <= int(match[2]) <= 12:
-        raise InvalidResponse(f"{what} is not a month")
-    return date(int(match[1]), int(match[2]), 1)
+    first = None
+    if match is not None and 1 <= int(match[2]) <= 12:
+        first = plausible_day(date(int(match[1]), int(match[2]), 1))
+    if first is None:
+        raise InvalidResponse(f"{what} is not a month (2000-2099)")
+    return first
 
 
 def duration(value: Any, what: str) -> timedelta:
-    """Read an ISO-8601 duration (``PT15M``, ``PT900S``, ``PT1H``) or seconds."""
+    """Read an ISO-8601 duration (``PT15M``, ``PT900S``, ``PT1H``) or seconds.
+
+    At most a day: longer is not a step any answer means.
+    """
     seconds: float | None = None
     if isinstance(value, str) and (match := _DURATION.fullmatch(value.strip())):
         parts = match.groupdict()
@@ -147,9 +192,9 @@ def duration(value: Any, what: str) -> timedelta:
                 + float(parts["s"] or 0)
             )
     elif not isinstance(value, str):
-        seconds = _number(value)
-    if seconds is None or seconds <= 0:
-        raise InvalidResponse(f"{what} is not a positive duration")
+        seconds = lenient_number(value)
+    if seconds is None or not 0 < seconds <= 86400:
+        raise InvalidResponse(f"{what} is not a positive duration of a day or less")
     return timedelta(seconds=seconds)
 
 
@@ -188,27 +233,26 @@ def span(obj: Mapping[str, Any], what: str) -> tuple[datetime | None, datetime |
 def parse_token(body: Any, _asked: Period | None = None) -> Token:
     """``{"access_token", "expires_in", "token_type"}`` (not enveloped)."""
     obj = expect_object(body, "token answer")
-    access_token = obj.get("access_token")
-    if not isinstance(access_token, str) or not access_token.strip():
-        raise InvalidResponse("token answer: access_token is missing")
+    access_token = header_token(obj.get("access_token"))
+    if access_token is None:
+        raise InvalidResponse("token answer: access_token is missing or not a token")
     token_type = obj.get("token_type")
     if token_type is None:
         token_type = "Bearer"  # noqa: S105 - the OAuth2 token type
-    if not isinstance(token_type, str) or not token_type.strip():
-        raise InvalidResponse("token answer: token_type is not a string")
+    if header_token(token_type) is None:
+        raise InvalidResponse("token answer: token_type is not a token type")
     if "expires_in" in obj:
-        expires_in = _number(obj["expires_in"])
+        expires_in = lenient_number(obj["expires_in"])
         if expires_in is None or expires_in <= 0:
             raise InvalidResponse("token answer: expires_in is not a positive number")
+        expires_in = min(expires_in, MAX_TOKEN_LIFETIME)
     else:
         expires_in = DEFAULT_TOKEN_LIFETIME
     # OAuth2 token types are case-insensitive; send the usual spelling.
     kind = token_type.strip()
     if kind.lower() == "bearer":
         kind = "Bearer"
-    return Token(
-        access_token=access_token.strip(), token_type=kind, expires_in=expires_in
-    )
+    return Token(access_token=access_token, token_type=kind, expires_in=expires_in)
 
 
 def parse_user(data: Any, _asked: Period | None = None) -> DigiwattUser:
@@ -230,13 +274,10 @@ def parse_nothing(data: Any, _asked: Period | None = None) -> None:
 
 def _int(obj: Mapping[str, Any], key: str, what: str) -> int:
     value = obj.get(key)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or (isinstance(value, float) and not value.is_integer())
-    ):
+    count = whole_number(value, _MAX_COUNT) if isinstance(value, int | float) else None
+    if count is None:
         raise InvalidResponse(f"{what}: {key} is not a whole number")
-    return int(value)
+    return count
 
 
 def parse_household(data: Any, _asked: Period | None = None) -> Household:
@@ -276,18 +317,25 @@ def parse_appliances(data: Any, asked: Period | None = None) -> list[ApplianceUs
     which = period(obj, asked, "consumption")
     start, end = span(obj, "consumption")
     usages = []
+    skipped = 0
     for item in expect_list(obj.get("appliances"), "consumption: appliances"):
         row = expect_object(item, "consumption: appliance")
+        name = appliance_name(row.get("appliance"), "consumption")
+        watts = row_amount(row, "power", "consumption")
+        if watts is None:
+            skipped += 1
+            continue
         usages.append(
             ApplianceUsage(
                 period=which,
-                appliance=appliance_name(row.get("appliance"), "consumption"),
-                watts=number(row, "power", "consumption"),
-                share=optional_number(row, "share"),
+                appliance=name,
+                watts=watts,
+                share=optional_share(row, "share"),
                 start=start,
                 end=end,
             )
         )
+    _log_skipped("consumption", skipped)
     return usages
 
 
@@ -298,8 +346,8 @@ def parse_totals(data: Any, asked: Period | None = None) -> ConsumptionTotals:
     """
     obj = expect_object(data, "totals")
     start, end = span(obj, "totals")
-    total = number(obj, "total", "totals")
-    previous = optional_number(obj, "previous")
+    total = amount(obj, "total", "totals")
+    previous = optional_amount(obj, "previous")
     variation = optional_number(obj, "variation")
     if variation is not None:
         change: float | None = variation / 100
@@ -308,12 +356,16 @@ def parse_totals(data: Any, asked: Period | None = None) -> ConsumptionTotals:
     else:
         change = None
     by_appliance: dict[ApplianceName, float] = {}
+    skipped = 0
     for item in expect_list(obj.get("appliances", []), "totals: appliances"):
         row = expect_object(item, "totals: appliance")
         name = appliance_name(row.get("appliance"), "totals")
-        by_appliance[name] = by_appliance.get(name, 0.0) + number(
-            row, "energy", "totals"
-        )
+        energy = row_amount(row, "energy", "totals")
+        if energy is None:
+            skipped += 1
+            continue
+        by_appliance[name] = by_appliance.get(name, 0.0) + energy
+    _log_skipped("totals", skipped)
     return ConsumptionTotals(
         period=period(obj, asked, "totals"),
         total_wh=total,
@@ -330,34 +382,53 @@ def parse_realtime(data: Any, _asked: Period | None = None) -> LivePower:
     obj = expect_object(data, "realtime")
     return LivePower(
         at=instant(obj.get("timestamp"), "realtime: timestamp"),
-        watts=number(obj, "power", "realtime"),
+        watts=amount(obj, "power", "realtime"),
     )
 
 
 def parse_latest(data: Any, _asked: Period | None = None) -> PowerSeries:
     """``{"step": "PT15M", "values": [{"start": iso, "power": W}, ...]}``.
 
-    Rows with a null power or a bad timestamp are counted in `skipped`.
+    The step must divide an hour (else the answer is invalid). Rows with a
+    null or negative power, a bad timestamp, a start off the step's grid or
+    already seen, or more than six hours before the latest row are counted
+    in `skipped`: at most six hours of steps are returned.
     """
     obj = expect_object(data, "latest")
     step = duration(obj.get("step", "PT15M"), "latest: step")
-    points: list[PowerPoint] = []
+    seconds = step.total_seconds()
+    if seconds > 3600 or 3600 % seconds:
+        raise InvalidResponse("latest: the step does not divide an hour")
+    points: dict[datetime, PowerPoint] = {}
     skipped = 0
     for item in expect_list(obj.get("values"), "latest: values"):
-        if not isinstance(item, Mapping):
+        point = _latest_point(item, seconds)
+        if point is None or point.start in points:
             skipped += 1
             continue
-        watts = _number(item.get("power"))
-        try:
-            start = instant(item.get("start"), "latest: start")
-        except InvalidResponse:
-            start = None
-        if watts is None or start is None:
-            skipped += 1
-            continue
-        points.append(PowerPoint(start=start, watts=watts))
-    points.sort(key=lambda point: point.start)
-    return PowerSeries(step=step, points=tuple(points), skipped=skipped)
+        points[point.start] = point
+    kept = sorted(points)
+    if kept:
+        first = kept[-1] - LATEST_SPAN
+        skipped += sum(1 for start in kept if start <= first)
+        kept = [start for start in kept if start > first]
+    return PowerSeries(
+        step=step, points=tuple(points[start] for start in kept), skipped=skipped
+    )
+
+
+def _latest_point(item: Any, step_seconds: float) -> PowerPoint | None:
+    """Read one row of the latest series (None when it cannot be used)."""
+    if not isinstance(item, Mapping):
+        return None
+    watts = lenient_number(item.get("power"))
+    try:
+        start = instant(item.get("start"), "latest: start")
+    except InvalidResponse:
+        return None
+    if watts is None or watts < 0 or start.timestamp() % step_seconds:
+        return None
+    return PowerPoint(start=start, watts=watts)
 
 
 def parse_performance(data: Any, asked: Period | None = None) -> Performance:
@@ -367,14 +438,13 @@ def parse_performance(data: Any, asked: Period | None = None) -> Performance:
     """
     obj = expect_object(data, "performance")
     start, end = span(obj, "performance")
-    homes = optional_number(obj, "similar_homes")
     return Performance(
         period=period(obj, asked, "performance"),
-        min_wh=number(obj, "min", "performance"),
-        max_wh=number(obj, "max", "performance"),
-        user_wh=number(obj, "user", "performance"),
-        average_wh=optional_number(obj, "average"),
-        similar_homes=None if homes is None else int(homes),
+        min_wh=amount(obj, "min", "performance"),
+        max_wh=amount(obj, "max", "performance"),
+        user_wh=amount(obj, "user", "performance"),
+        average_wh=optional_amount(obj, "average"),
+        similar_homes=whole_number(obj.get("similar_homes"), _MAX_COUNT),
         start=start,
         end=end,
     )
@@ -392,48 +462,56 @@ def parse_habits(data: Any, asked: Period | None = None) -> Habits:
     days = expect_object(obj.get("day_type"), "habits: day_type")
     return Habits(
         period=period(obj, asked, "habits"),
-        night_wh=number(times, "night", "habits"),
-        morning_wh=number(times, "morning", "habits"),
-        afternoon_wh=number(times, "afternoon", "habits"),
-        evening_wh=number(times, "evening", "habits"),
-        weekday_wh=number(days, "weekday", "habits"),
-        weekend_wh=number(days, "weekend", "habits"),
+        night_wh=amount(times, "night", "habits"),
+        morning_wh=amount(times, "morning", "habits"),
+        afternoon_wh=amount(times, "afternoon", "habits"),
+        evening_wh=amount(times, "evening", "habits"),
+        weekday_wh=amount(days, "weekday", "habits"),
+        weekend_wh=amount(days, "weekend", "habits"),
         start=start,
         end=end,
     )
 
 
 def parse_trend(data: Any, _asked: Period | None = None) -> list[BandMonth]:
-    """``{"months": [{"month": "YYYY-MM", "f1", "f2", "f3"}]}`` (Wh), oldest first."""
+    """``{"months": [{"month": "YYYY-MM", "f1", "f2", "f3"}]}`` (Wh), oldest first.
+
+    A month listed twice keeps its first row.
+    """
     obj = expect_object(data, "trend")
-    months = []
+    months: dict[date, BandMonth] = {}
+    skipped = 0
     for item in expect_list(obj.get("months"), "trend: months"):
         row = expect_object(item, "trend: month")
-        months.append(
-            BandMonth(
-                month=month(row.get("month"), "trend: month"),
-                f1_wh=number(row, "f1", "trend"),
-                f2_wh=number(row, "f2", "trend"),
-                f3_wh=number(row, "f3", "trend"),
-            )
-        )
-    months.sort(key=lambda band: band.month)
-    return months
+        first = month(row.get("month"), "trend: month")
+        bands = [row_amount(row, key, "trend") for key in ("f1", "f2", "f3")]
+        if first in months or None in bands:
+            skipped += 1
+            continue
+        f1, f2, f3 = (band or 0.0 for band in bands)
+        months[first] = BandMonth(month=first, f1_wh=f1, f2_wh=f2, f3_wh=f3)
+    _log_skipped("trend", skipped)
+    return [months[first] for first in sorted(months)]
 
 
 def parse_distribution(data: Any, _asked: Period | None = None) -> list[ApplianceShare]:
     """``{"appliances": [{"appliance", "energy", "share"?}]}`` (Wh, 12 months)."""
     obj = expect_object(data, "distribution")
     shares = []
+    skipped = 0
     for item in expect_list(obj.get("appliances"), "distribution: appliances"):
         row = expect_object(item, "distribution: appliance")
+        name = appliance_name(row.get("appliance"), "distribution")
+        energy = row_amount(row, "energy", "distribution")
+        if energy is None:
+            skipped += 1
+            continue
         shares.append(
             ApplianceShare(
-                appliance=appliance_name(row.get("appliance"), "distribution"),
-                wh=number(row, "energy", "distribution"),
-                share=optional_number(row, "share"),
+                appliance=name, wh=energy, share=optional_share(row, "share")
             )
         )
+    _log_skipped("distribution", skipped)
     return shares
 
 
@@ -441,18 +519,19 @@ def parse_compound(data: Any, _asked: Period | None = None) -> list[ApplianceMon
     """``{"months": [{"month", "appliances": [{"appliance", "energy"}]}]}`` (Wh)."""
     obj = expect_object(data, "compound")
     rows = []
+    skipped = 0
     for item in expect_list(obj.get("months"), "compound: months"):
         entry = expect_object(item, "compound: month")
         first = month(entry.get("month"), "compound: month")
         for part in expect_list(entry.get("appliances"), "compound: appliances"):
             row = expect_object(part, "compound: appliance")
-            rows.append(
-                ApplianceMonth(
-                    month=first,
-                    appliance=appliance_name(row.get("appliance"), "compound"),
-                    wh=number(row, "energy", "compound"),
-                )
-            )
+            name = appliance_name(row.get("appliance"), "compound")
+            energy = row_amount(row, "energy", "compound")
+            if energy is None:
+                skipped += 1
+                continue
+            rows.append(ApplianceMonth(month=first, appliance=name, wh=energy))
+    _log_skipped("compound", skipped)
     rows.sort(key=lambda row: row.month)
     return rows
 
@@ -466,13 +545,13 @@ def parse_saving(data: Any, _asked: Period | None = None) -> Saving:
     start, end = span(obj, "saving")
     saving = obj.get("saving")
     potential = expect_object(saving, "saving: saving") if saving is not None else {}
-    saved_wh = optional_number(potential, "energy")
+    saved_wh = optional_amount(potential, "energy")
     return Saving(
-        kwh=number(obj, "energy", "saving") / 1000,
-        euro=optional_number(obj, "cost"),
-        co2_kg=optional_number(obj, "co2"),
+        kwh=amount(obj, "energy", "saving") / 1000,
+        euro=optional_amount(obj, "cost"),
+        co2_kg=optional_amount(obj, "co2"),
         saving_kwh=None if saved_wh is None else saved_wh / 1000,
-        saving_euro=optional_number(potential, "cost"),
+        saving_euro=optional_amount(potential, "cost"),
         start=start,
         end=end,
     )

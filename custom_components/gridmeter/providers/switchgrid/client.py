@@ -19,7 +19,6 @@ import csv
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-import json
 import logging
 from typing import Any, Final, NoReturn
 from urllib.parse import quote
@@ -41,7 +40,14 @@ from ..errors import (
     ServiceNotActivated,
     redact,
 )
-from ..http import decode_json, retry_after_seconds, send
+from ..http import (
+    PARSE_SURPRISES,
+    THREAD_BYTES,
+    decode_json,
+    parse_guarded,
+    retry_after_seconds,
+    send,
+)
 from ..identifiers import is_valid_prm, normalize_prm
 from ..models import PowerPeak, utc_now
 from .curve import parse_iso_duration, parse_load_curve, parse_load_curve_csv
@@ -165,14 +171,14 @@ def _path_id(value: str, what: str) -> str:
 def _message(text: str) -> str:
     """Return the provider's own message when the body is JSON, else the text."""
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = decode_json(text, "Switchgrid")
+    except InvalidResponse:
         return redact(text)
     if isinstance(body, dict):
         for key in ("message", "error", "detail", "errorMessage", "title"):
             value = body.get(key)
             if isinstance(value, list):
-                value = "; ".join(str(item) for item in value)
+                value = "; ".join(item for item in value if isinstance(item, str))
             if isinstance(value, str) and value.strip():
                 return redact(value)
     return redact(text)
@@ -219,7 +225,9 @@ class SwitchgridClient:
 
     def restore_request_directions(self, directions: Mapping[str, str] | None) -> None:
         """Reuse directions saved from `request_directions`."""
-        for request_id, direction in (directions or {}).items():
+        if not isinstance(directions, Mapping):
+            return
+        for request_id, direction in directions.items():
             if isinstance(request_id, str) and isinstance(direction, str):
                 self._directions.setdefault(request_id, direction)
 
@@ -328,7 +336,7 @@ class SwitchgridClient:
             _LOGGER.warning(
                 "Switchgrid answered order %s in an unexpected shape; "
                 "it will be read again",
-                order_id,
+                redact(order_id, 40),  # an id from the answer: could be anything
             )
             self._unlearnt[order_id] = items
             return Order(id=order_id, status=OrderStatus.UNKNOWN, requests=())
@@ -418,7 +426,7 @@ class SwitchgridClient:
                 )
             _LOGGER.debug(
                 "Switchgrid order %s is %s; next poll in %.1f s",
-                order.id,
+                redact(order.id, 40),
                 order.status.value,
                 min(delay, remaining),
             )
@@ -622,7 +630,7 @@ def _parse_csv(text: str, period: timedelta | None) -> LoadCurve | None:
     """Parse a load-curve CSV; any surprise in it is an InvalidResponse."""
     try:
         return parse_load_curve_csv(text, period=period)
-    except (csv.Error, OverflowError, ValueError) as err:
+    except (csv.Error, *PARSE_SURPRISES) as err:
         raise InvalidResponse(
             f"Switchgrid answered an unexpected CSV ({type(err).__name__})"
         ) from err
@@ -643,15 +651,11 @@ def _request_key(order_id: str, index: int, request: OrderRequestState) -> str:
 
 def _parse[T](text: str, parser: Callable[[Any], T]) -> T:
     """Decode and parse; any surprise in the shape is an InvalidResponse."""
-    body = decode_json(text, "Switchgrid")
-    try:
-        return parser(body)
-    except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as err:
-        raise InvalidResponse(
-            f"Switchgrid answered an unexpected shape ({type(err).__name__})"
-        ) from err
+    return parse_guarded("Switchgrid", parser, decode_json(text, "Switchgrid"))
 
 
 async def _parse_off_loop[T](text: str, parser: Callable[[Any], T]) -> T:
-    """Parse in a worker thread: orders with inline curves are megabytes."""
-    return await asyncio.to_thread(_parse, text, parser)
+    """Parse in a worker thread when large: orders with inline curves are megabytes."""
+    if len(text) > THREAD_BYTES:
+        return await asyncio.to_thread(_parse, text, parser)
+    return _parse(text, parser)

@@ -179,6 +179,22 @@ def parse_load_curve(body: Any) -> LoadCurve:
     return LoadCurve(period=period, starts_at=starts_at, ends_at=ends_at, values=values)
 
 
+def _gap(cell: str) -> bool:
+    """Whether a CSV power that is not a plausible number is a gap.
+
+    An empty cell is one, and so is a number out of range (``1e300``,
+    ``inf``); text that is no number at all is not.
+    """
+    text = cell.strip().replace(",", ".")
+    if not text:
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_load_curve_csv(
     text: str, *, period: timedelta | None = None
 ) -> LoadCurve | None:
@@ -204,7 +220,7 @@ def parse_load_curve_csv(
             continue
         start = _instant(row[0]) if len(row) >= 2 else None
         number = lenient_number(row[1]) if len(row) >= 2 else None
-        if start is None or (number is None and row[1].strip()):
+        if start is None or (number is None and not _gap(row[1])):
             raise InvalidResponse("load curve CSV with an unreadable row")
         points.append((start, _watts(number)))
     if not points:

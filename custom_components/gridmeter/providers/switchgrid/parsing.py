@@ -10,21 +10,27 @@ formats in the reference notes, and tolerate the variants seen in the wild
   ``puissanceSouscrite``; XML attributes as ``attributes: {code}``.
 * R64/R65/R66: ``{header, mesures[]}`` (M023) or a bare block with
   ``pointId`` / ``idPrm`` and ``grandeur[]``.
+
+Values are read with the shared plausibility rules (`providers.parsing`):
+instants and days between 2000 and 2099, finite non-negative energies and
+powers, ASCII digits; a point that breaks them is skipped (and counted in the
+debug log), never kept. Date arithmetic is closed-form.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-import math
+import logging
 import re
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..errors import InvalidResponse, redact
 from ..identifiers import normalize_prm
 from ..models import PowerPeak, TimeRange
-from ..parsing import lenient_number
+from ..parsing import non_negative, plausible_day, plausible_instant, whole_number, zone
 from .curve import parse_load_curve
 from .models import (
     Ask,
@@ -37,15 +43,20 @@ from .models import (
     SwitchgridContract,
 )
 
+_LOGGER = logging.getLogger(__name__)
+
 PARIS: Final = ZoneInfo("Europe/Paris")
+_MAX_ASKS: Final = 1_000_000
 
 # "22H30-6H30", "1h28 – 6h58", "23:00-7:00": a range of two clock times.
 _OFF_PEAK_RANGE: Final = re.compile(
-    r"(\d{1,2})\s*[hH:]\s*(\d{0,2})\s*[-\u2010-\u2015\u2212àa]\s*(\d{1,2})\s*[hH:]\s*(\d{0,2})"
+    r"(\d{1,2})\s*[hH:]\s*(\d{0,2})\s*[-\u2010-\u2015\u2212àa]\s*(\d{1,2})\s*[hH:]\s*(\d{0,2})",
+    re.ASCII,
 )
 _CONTRACT_DURATION: Final = re.compile(
-    r"\s*(\d{1,2})\s+(day|days|week|weeks|month|months|year|years)\s*"
+    r"\s*(\d{1,2})\s+(day|days|week|weeks|month|months|year|years)\s*", re.ASCII
 )
+_POWER_TEXT: Final = re.compile(r"\s*([\d.,]+)\s*(\w*)\s*", re.ASCII)
 # Enedis network tariffs (FTA) with one time-of-use class: no off-peak hours.
 _SINGLE_CLASS_FTA: Final = re.compile(r"(ST|LU)$")
 
@@ -98,16 +109,17 @@ def parse_datetime(
 
     A value without offset is read in ``naive_zone`` (UTC by default: every
     Switchgrid timestamp is UTC). A bare date is its midnight in that zone.
+    An instant outside 2000-2099 (``9999-12-31T23:00-05:00``, year 1 with an
+    offset) is None like any unreadable one.
     """
     text = _text(value)
     if text is None:
         return None
-    zone = naive_zone or UTC
+    local_zone: Any = naive_zone or UTC
     # `2024-12-10T00:00:00[Europe/Paris]`: the bracketed zone of a local time.
     if (bracket := text.find("[")) > 0 and text.endswith("]"):
-        try:
-            zone = ZoneInfo(text[bracket + 1 : -1])
-        except (ValueError, ZoneInfoNotFoundError):
+        local_zone = zone(text[bracket + 1 : -1])
+        if local_zone is None:
             return None
         text = text[:bracket]
     try:
@@ -115,8 +127,8 @@ def parse_datetime(
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=local_zone)
+    return plausible_instant(parsed)
 
 
 def _paris_day(value: Any) -> date | None:
@@ -126,7 +138,7 @@ def _paris_day(value: Any) -> date | None:
         return None
     if len(text) == 10:
         try:
-            return date.fromisoformat(text)
+            return plausible_day(date.fromisoformat(text))
         except ValueError:
             return None
     instant = parse_datetime(text, naive_zone=PARIS)
@@ -154,27 +166,28 @@ def _require_id(body: Mapping[str, Any], what: str) -> str:
 
 
 def consent_expiry(accepted_at: datetime | None, duration: Any) -> datetime | None:
-    """Return ``accepted_at`` + a ``consentDuration`` such as ``3 years``."""
+    """Return ``accepted_at`` + a ``consentDuration`` such as ``3 years``.
+
+    Closed-form: a month end is clamped in one step (31 March + 1 month →
+    30 April); None when the result would leave 2000-2099 (or datetime's
+    range: an Ask accepted near the year 9999 looped forever here once).
+    """
     text = _text(duration)
-    if accepted_at is None or text is None:
+    start = plausible_instant(accepted_at)
+    if start is None or text is None:
         return None
     match = _CONTRACT_DURATION.fullmatch(text.lower())
     if match is None:
         return None
     count, unit = int(match.group(1)), match.group(2).rstrip("s")
-    if unit == "day":
-        return accepted_at + timedelta(days=count)
-    if unit == "week":
-        return accepted_at + timedelta(weeks=count)
+    if unit in {"day", "week"}:
+        expiry = start + timedelta(days=count * (7 if unit == "week" else 1))
+        return plausible_instant(expiry)
     months = count * (12 if unit == "year" else 1)
-    month_index = accepted_at.month - 1 + months
-    year, month = accepted_at.year + month_index // 12, month_index % 12 + 1
-    day = accepted_at.day
-    while True:
-        try:
-            return accepted_at.replace(year=year, month=month, day=day)
-        except ValueError:
-            day -= 1  # 31 March + 1 month → 30 April
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, monthrange(year, month)[1])
+    return plausible_instant(start.replace(year=year, month=month, day=day))
 
 
 # -- Switchgrid objects -------------------------------------------------------------
@@ -264,8 +277,11 @@ def parse_ask_page(body: Any) -> tuple[list[Ask], int | None]:
     items = page.get("items")
     if not isinstance(items, list):
         raise InvalidResponse("ask list: no items list")
-    total = lenient_number(page.get("totalItemsCount"))
-    return [parse_ask(item) for item in items], None if total is None else int(total)
+    raw_total = page.get("totalItemsCount")
+    total = whole_number(raw_total, _MAX_ASKS)
+    if total is None and raw_total is not None:
+        raise InvalidResponse("ask list: totalItemsCount is not a count")
+    return [parse_ask(item) for item in items], total
 
 
 def _parse_request_state(row: Any) -> OrderRequestState:
@@ -381,11 +397,9 @@ def _kva(value: Any) -> float | None:
     if isinstance(value, dict):
         unit = _label(value.get("unite")) or unit
         value = value.get("valeur")
-    elif isinstance(value, str) and (
-        match := re.fullmatch(r"\s*([\d.,]+)\s*(\w*)\s*", value)
-    ):
+    elif isinstance(value, str) and (match := _POWER_TEXT.fullmatch(value)):
         value, unit = match.group(1), match.group(2) or unit
-    number = lenient_number(value)
+    number = non_negative(value)
     if number is None:
         return None
     return number / 1000 if unit.upper() in {"VA", "W"} else number
@@ -413,7 +427,7 @@ def _parse_day(value: Any) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text[:10])
+        return plausible_day(date.fromisoformat(text[:10]))
     except ValueError:
         return None
 
@@ -510,12 +524,24 @@ def _grandeurs(block: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _points(grandeur: Mapping[str, Any]) -> Iterator[tuple[Any, float | None]]:
+    """Yield (stamp, value) of each point.
+
+    The value is None when it is not a finite, non-negative number (energies,
+    indexes and powers all are).
+    """
     for point in _as_list(grandeur.get("points") or grandeur.get("mesure")):
         if isinstance(point, dict):
             yield (
                 point.get("d", point.get("date")),
-                lenient_number(point.get("v", point.get("valeur"))),
+                non_negative(point.get("v", point.get("valeur"))),
             )
+        else:
+            yield None, None
+
+
+def _log_skipped(what: str, skipped: int) -> None:
+    if skipped:
+        _LOGGER.debug("Switchgrid %s: %d unusable points skipped", what, skipped)
 
 
 def _energy_factor(unit: str | None) -> float:
@@ -536,6 +562,7 @@ def parse_daily_max_power(r66_raw: Any) -> list[PowerPeak]:
     are left out (the total ``PMA`` is the one compared with the contract).
     """
     peaks: dict[datetime, PowerPeak] = {}
+    skipped = 0
     for block in _r6x_blocks(r66_raw):
         for grandeur in _grandeurs(block):
             if _physical(grandeur) not in {"", "PMA"}:
@@ -544,9 +571,11 @@ def parse_daily_max_power(r66_raw: Any) -> list[PowerPeak]:
             divisor = 1.0 if unit in {"KVA", "KW"} else 1000.0
             for stamp, value in _points(grandeur):
                 at = parse_datetime(stamp, naive_zone=PARIS)
-                if at is None or value is None or math.isnan(value) or value < 0:
+                if at is None or value is None:
+                    skipped += 1
                     continue
                 peaks[at] = PowerPeak(at=at, kw=value / divisor)
+    _log_skipped("R66", skipped)
     return [peaks[at] for at in sorted(peaks)]
 
 
@@ -557,6 +586,7 @@ def parse_daily_energy(r65_raw: Any) -> dict[date, float]:
     value for the same day replaces an earlier one.
     """
     days: dict[date, float] = {}
+    skipped = 0
     for block in _r6x_blocks(r65_raw):
         for grandeur in _grandeurs(block):
             if _physical(grandeur) not in {"", "EA"}:
@@ -564,9 +594,11 @@ def parse_daily_energy(r65_raw: Any) -> dict[date, float]:
             factor = _energy_factor(_label(grandeur.get("unite")))
             for stamp, value in _points(grandeur):
                 day = _paris_day(stamp)
-                if day is None or value is None or math.isnan(value):
+                if day is None or value is None:
+                    skipped += 1
                     continue
                 days[day] = value * factor
+    _log_skipped("R65", skipped)
     return dict(sorted(days.items()))
 
 
@@ -578,10 +610,13 @@ def parse_daily_indexes(r64_raw: Any) -> dict[date, dict[str, float]]:
     several calendars name the same class, the first one wins.
     """
     days: dict[date, dict[str, float]] = {}
+    skipped = 0
 
     def put(stamp: Any, value: float | None, key: str, factor: float) -> None:
+        nonlocal skipped
         day = _paris_day(stamp)
-        if day is None or value is None or math.isnan(value):
+        if day is None or value is None:
+            skipped += 1
             return
         days.setdefault(day, {}).setdefault(key, value * factor)
 
@@ -600,4 +635,5 @@ def parse_daily_indexes(r64_raw: Any) -> dict[date, dict[str, float]]:
             totaliser = _dict(grandeur.get("cadranTotalisateur"))
             for stamp, value in _points({"points": totaliser.get("valeur")}):
                 put(stamp, value, "TOTAL", factor)
+    _log_skipped("R64", skipped)
     return dict(sorted(days.items()))
