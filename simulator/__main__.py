@@ -3,6 +3,9 @@
     python -m simulator datadis [--host 127.0.0.1] [--port 8971] [--latency S]
     python -m simulator switchgrid [--host 127.0.0.1] [--port 8972] [--latency S]
     python -m simulator digiwatt [--host 127.0.0.1] [--port 8973] [--latency S]
+    python -m simulator tempo [--host 127.0.0.1] [--port 8974] [--latency S]
+    python -m simulator odre [--host 127.0.0.1] [--port 8975] [--latency S]
+    python -m simulator rte [--host 127.0.0.1] [--port 8976] [--latency S]
 
 Each provider is a subcommand registered in :data:`PROVIDERS`; adding one
 (``switchgrid``, ``digiwatt``) means adding an entry whose factory builds the
@@ -68,6 +71,24 @@ def _digiwatt(_args: argparse.Namespace) -> Simulated:
     return DigiwattSimulator()
 
 
+def _tempo(_args: argparse.Namespace) -> Simulated:
+    from simulator.tempo import TempoSimulator
+
+    return TempoSimulator()
+
+
+def _odre(_args: argparse.Namespace) -> Simulated:
+    from simulator.odre import OdreSimulator
+
+    return OdreSimulator()
+
+
+def _rte(_args: argparse.Namespace) -> Simulated:
+    from simulator.rte import RteSimulator
+
+    return RteSimulator()
+
+
 PROVIDERS: dict[str, Provider] = {
     "datadis": Provider(
         help="Datadis (Spain): private API, public search, 24 h rule",
@@ -83,6 +104,21 @@ PROVIDERS: dict[str, Provider] = {
         help="Digiwatt (Italy): OAuth2, users, onboarding, appliances, greenness",
         default_port=8973,
         factory=_digiwatt,
+    ),
+    "tempo": Provider(
+        help="RTE Tempo calendar (France, services-rte.com open data)",
+        default_port=8974,
+        factory=_tempo,
+    ),
+    "odre": Provider(
+        help="ODRÉ éCO2mix (France): 15-minute generation mix and CO2",
+        default_port=8975,
+        factory=_odre,
+    ),
+    "rte": Provider(
+        help="RTE data portal (France): OAuth2, wind/solar/consumption forecasts, EcoWatt",
+        default_port=8976,
+        factory=_rte,
     ),
 }
 
