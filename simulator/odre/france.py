@@ -20,7 +20,7 @@ from simulator.common.weather import Climate, day_temperature
 PARIS: Final = ZoneInfo("Europe/Paris")
 SALT: Final = 0x46_52  # "FR"
 CLIMATE: Final = Climate(
-    mean=12.5, seasonal_amplitude=7.5, diurnal_amplitude=4.0, day_spread=3.2
+    mean=12.5, seasonal_amplitude=7.8, diurnal_amplitude=4.0, day_spread=4.6
 )
 _TWO_PI: Final = 2.0 * math.pi
 

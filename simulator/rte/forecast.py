@@ -4,7 +4,7 @@ Wind and solar D-1 forecasts are the grid's measured output with a
 deterministic error (a daily bias plus a little per-slot noise, as a weather
 forecast misses); the consumption D-1 forecast is éCO2mix's own
 ``prevision_j1``. EcoWatt levels follow the cold: an orange morning and
-evening peak below 2 °C, red peaks below -1 °C, and "green, low-carbon"
+evening peak below 3 °C of national mean, red peaks below 1.5 °C, and "green, low-carbon"
 (level 0) on mild, windy nights and sunny middays.
 """
 
@@ -24,8 +24,8 @@ PRODUCTION_TYPES: Final = (SOLAR, WIND_ONSHORE, WIND_OFFSHORE)
 GENERATION_STEP: Final = SLOT
 CONSUMPTION_STEP: Final = timedelta(minutes=30)
 
-ORANGE_BELOW: Final = 2.0
-RED_BELOW: Final = -1.0
+ORANGE_BELOW: Final = 3.0
+RED_BELOW: Final = 1.5
 MORNING_PEAK: Final = range(7, 11)
 EVENING_PEAK: Final = range(17, 21)
 

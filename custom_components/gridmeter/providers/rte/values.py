@@ -41,10 +41,7 @@ def parse_instant(value: object) -> datetime | None:
         return None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         return None
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        return None
+    return parsed.astimezone(UTC)
 
 
 def parse_day(value: object) -> date | None:
