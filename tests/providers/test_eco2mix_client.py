@@ -74,6 +74,23 @@ async def test_last_seven_days_in_one_request(odre: RunningOdre) -> None:
     assert "taux_co2" in request.query["select"].split(",")
 
 
+async def test_hourly_refresh_asks_only_for_new_rows(odre: RunningOdre) -> None:
+    """After the week, one request an hour brings the hour's four new rows."""
+    client = odre.client()
+    week = await client.async_get_mix(NOW - timedelta(days=7), NOW)
+    known = {row.start: row for row in week.rows}
+    for _ in range(6):
+        odre.sim.clock.advance(timedelta(hours=1))
+        since = max(known) + SLOT
+        batch = await client.async_get_mix(since, odre.sim.now())
+        assert [row.start for row in batch.rows] == slots(
+            since, since + timedelta(hours=1)
+        )
+        known.update((row.start, row) for row in batch.rows)
+    assert client.requests_sent == 7
+    assert sorted(known) == slots(min(known), odre.sim.measured_until())
+
+
 @pytest.mark.parametrize(
     ("now", "local_day_start", "rows"),
     [

@@ -24,6 +24,7 @@ from custom_components.gridmeter.providers.rte import (
     ECOWATT_STRESS_LEVEL,
     EcowattForecast,
     GridMixBatch,
+    expected_forecast_publication,
 )
 from custom_components.gridmeter.providers.signals import SignalBasis
 from simulator.rte import (
@@ -95,7 +96,9 @@ async def test_forecasts_today_then_tomorrow_once_published(rte: RunningRte) -> 
     batch = await client.async_get_forecast(TODAY, 2)
     assert_rows(batch, paris_hours(TODAY))
     assert batch.skipped == 0
-    rte.sim.clock.set(rte.sim.published_at(TODAY + timedelta(days=1)))
+    published = expected_forecast_publication(TODAY + timedelta(days=1))
+    assert published == rte.sim.published_at(TODAY + timedelta(days=1))
+    rte.sim.clock.set(published)
     batch = await client.async_get_forecast(TODAY, 2)
     assert_rows(batch, paris_hours(TODAY, 2))
     forecasts = [entry for entry in rte.sim.requests if entry.endpoint == "forecasts"]

@@ -378,6 +378,39 @@ def test_any_consumption_answer_makes_valid_rows(
         assert math.isfinite(row.total_mw)
 
 
+@given(
+    st.fixed_dictionaries(
+        {"access_token": st.text(max_size=30) | JSON_VALUES, "expires_in": JSON_VALUES}
+    )
+    | JSON_VALUES
+)
+def test_any_token_answer(body: Any) -> None:
+    """A usable token with a finite, bounded lifetime, or InvalidResponse."""
+    try:
+        token = parse_token(body)
+    except InvalidResponse:
+        return
+    assert token.access_token and token.access_token.isascii()
+    assert 0 < token.expires_in <= 86_400
+
+
+@given(
+    JSON_VALUES
+    | st.datetimes().map(datetime.isoformat)
+    | st.dates().map(date.isoformat)
+)
+def test_value_readers_never_raise(value: Any) -> None:
+    """Instants are aware UTC in 2000-2100, days too, powers finite and bounded."""
+    instant = parse_instant(value)
+    assert instant is None or (
+        instant.utcoffset() == timedelta(0) and 2000 <= instant.year <= 2100
+    )
+    day = parse_day(value)
+    assert day is None or 2000 <= day.year <= 2100
+    mw = power(value)
+    assert mw is None or (math.isfinite(mw) and 0 <= mw <= 200_000)
+
+
 HOUR_VALUES = st.fixed_dictionaries(
     {"pas": st.integers(-2, 26), "hvalue": st.integers(-1, 4)}
 )

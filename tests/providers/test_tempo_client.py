@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import socket
 
 import aiohttp
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.gridmeter.providers.errors import (
@@ -222,6 +223,20 @@ def test_tempo_day_of(instant: datetime, day: date) -> None:
     """The colour of a day applies from 06:00 Paris to 06:00 the next day."""
     assert tempo_day_of(instant) == day
     assert tempo_day_start(day) <= instant < tempo_day_start(day + timedelta(days=1))
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2099, 12, 31),
+        timezones=st.just(UTC),
+    )
+)
+def test_every_instant_belongs_to_one_tempo_day(instant: datetime) -> None:
+    """The Tempo day of an instant starts at or before it and ends after it."""
+    day = tempo_day_of(instant)
+    assert tempo_day_start(day) <= instant < tempo_day_start(day + timedelta(days=1))
+    assert season_of(day) in seasons_between(day, day)
 
 
 def test_tempo_days_last_23_or_25_hours_on_dst_days() -> None:

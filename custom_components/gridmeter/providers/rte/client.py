@@ -54,11 +54,19 @@ ECOWATT_MIN_INTERVAL: Final = timedelta(minutes=15)
 """RTE allows one EcoWatt call per 15 minutes; within that, the last answer is reused."""
 
 MAX_FORECAST_DAYS: Final = 3
+FORECAST_PUBLICATION: Final = time(18, 0)
+"""RTE publishes the D-1 forecasts of a day around 18:00 Paris the day before."""
 PROVIDER: Final = "RTE data portal"
 
 
 def _paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), PARIS)
+
+
+def expected_forecast_publication(day: date) -> datetime:
+    """Instant (UTC) from which the D-1 forecasts of ``day`` are expected."""
+    moment = datetime.combine(day - timedelta(days=1), FORECAST_PUBLICATION, PARIS)
+    return moment.astimezone(UTC)
 
 
 class RteClient:
