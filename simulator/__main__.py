@@ -5,6 +5,9 @@
     python -m simulator digiwatt [--host 127.0.0.1] [--port 8973] [--latency S]
     python -m simulator esios [--host 127.0.0.1] [--port 8974] [--latency S]
     python -m simulator ree_demanda [--host 127.0.0.1] [--port 8975] [--latency S]
+    python -m simulator tempo [--host 127.0.0.1] [--port 8976] [--latency S]
+    python -m simulator odre [--host 127.0.0.1] [--port 8977] [--latency S]
+    python -m simulator rte [--host 127.0.0.1] [--port 8978] [--latency S]
 
 Each provider is a subcommand registered in :data:`PROVIDERS`; adding one
 (``switchgrid``, ``digiwatt``) means adding an entry whose factory builds the
@@ -82,6 +85,24 @@ def _ree_demanda(_args: argparse.Namespace) -> Simulated:
     return ReeDemandaSimulator()
 
 
+def _tempo(_args: argparse.Namespace) -> Simulated:
+    from simulator.tempo import TempoSimulator
+
+    return TempoSimulator()
+
+
+def _odre(_args: argparse.Namespace) -> Simulated:
+    from simulator.odre import OdreSimulator
+
+    return OdreSimulator()
+
+
+def _rte(_args: argparse.Namespace) -> Simulated:
+    from simulator.rte import RteSimulator
+
+    return RteSimulator()
+
+
 PROVIDERS: dict[str, Provider] = {
     "datadis": Provider(
         help="Datadis (Spain): private API, public search, 24 h rule",
@@ -107,6 +128,21 @@ PROVIDERS: dict[str, Provider] = {
         help="REE real-time demand (Spain): generation mix of the five systems",
         default_port=8975,
         factory=_ree_demanda,
+    ),
+    "tempo": Provider(
+        help="RTE Tempo calendar (France, services-rte.com open data)",
+        default_port=8976,
+        factory=_tempo,
+    ),
+    "odre": Provider(
+        help="ODRÉ éCO2mix (France): 15-minute generation mix and CO2",
+        default_port=8977,
+        factory=_odre,
+    ),
+    "rte": Provider(
+        help="RTE data portal (France): OAuth2, wind/solar/consumption forecasts, EcoWatt",
+        default_port=8978,
+        factory=_rte,
     ),
 }
 
