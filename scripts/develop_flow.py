@@ -653,6 +653,8 @@ def onboard(
         if status != 200 or not isinstance(body, dict):
             return "starting"
         state = str(body.get("state", "starting")).lower()
+        if state == "not_running":  # bootstrap still sets up integrations
+            state = "setting up integrations"
         if (body.get("recorder_state") or {}).get("migration_in_progress"):
             return f"{state}, database migration"
         return None if state == "running" else state
