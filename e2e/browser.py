@@ -170,6 +170,7 @@ def check_menu(run: Run, flow: Locator, language: str) -> None:
     items = flow.locator("ha-list-item")
     expect(items).to_have_text(labels)
     expect(flow).to_contain_text(menu["title"])
+    expect(flow).to_contain_text(menu["description"])  # markdown, drawn later
     run.shot(f"hubs-{language}")
 
 

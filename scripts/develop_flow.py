@@ -183,6 +183,12 @@ def sign_switchgrid_consent(step: dict[str, Any], wait: float = 30) -> None:
     print(f"GridMeter flow: signed the consent ({action} answered {status})")
 
 
+def _camel(option: str) -> str:
+    """Return the API's name of a form option (``heat_pump`` -> ``heatPump``)."""
+    head, *rest = option.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
 def restore_digiwatt_user(
     hass: HomeAssistant, entries: list[dict[str, Any]], answers: dict[str, Any]
 ) -> None:
@@ -236,7 +242,7 @@ def restore_digiwatt_user(
                 key: answers[key] for key in ("adults", "children", "elderlies")
             },
             "appliances": [
-                {"appliance": name, "quantity": count}
+                {"appliance": _camel(name), "quantity": count}
                 for name, count in quantities.items()
             ],
         },
