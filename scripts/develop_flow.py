@@ -1,30 +1,43 @@
 #!/usr/bin/env python3
-"""Drive a local Home Assistant through its REST API for scripts/develop.
+"""Drive a local Home Assistant through its REST API for scripts/develop and scripts/e2e.
 
-Standard library only (urllib), so it runs with any Python 3.11+.
+Runs with the project's venv Python (it checks passwords with Home Assistant's
+bcrypt and repairs them with Home Assistant's ``auth`` script).
 
-    develop_flow.py [--url URL] [--credentials FILE] onboard [--print-credentials]
+    develop_flow.py [--credentials FILE] prepare [--config DIR]
+    develop_flow.py [--url URL] [--credentials FILE] onboard [--timeout S] [--log FILE]
+                    [--print-credentials]
     develop_flow.py [--url URL] [--credentials FILE] add-entry PROVIDER [PROVIDER ...]
-                    [--set FIELD=VALUE ...]
+                    [--set FIELD=VALUE ...] [--simulator PROVIDER=URL ...]
 
-``onboard`` completes Home Assistant's onboarding (owner account, core config,
-analytics, integration step) if it has not been done, stores the owner's
-credentials and a refresh token in FILE (JSON, mode 600; default
-config/.develop-credentials). On later runs it only checks that the stored
-credentials still work. Every command onboards first.
+``prepare`` runs while Home Assistant is stopped: it decides the owner's
+password and stores it in FILE (JSON, mode 600; default
+config/.develop-credentials) before any account exists, and when DIR already
+has accounts whose ``dev`` password FILE does not hold (an earlier run
+interrupted, the file deleted, onboarding done by hand) it sets a new one with
+Home Assistant's own ``auth`` script. So the stored credentials always open the
+instance, and no probe ever fails a login (which would raise a "Login attempt
+failed" notification).
+
+``onboard`` waits for Home Assistant (a progress line with what its log says it
+is installing or setting up; ``--timeout``, default 900 s), creates the owner
+if no account exists, logs in, waits until ``/api/core/state`` says RUNNING (as
+the Supervisor does), then finishes the other onboarding steps (core config,
+analytics, integration) that are not done. Every later command onboards first.
 
 ``add-entry`` creates a GridMeter config entry for each PROVIDER through the
 real config-flow API, exactly as the UI does: start the flow, pick PROVIDER in
 the menu, then answer every form from the provider's answers below (``--set``
 adds or overrides one, for every PROVIDER; the value is read as JSON when it
-parses, else as text). Answers are flat: a field inside a section is answered
-by its own name. Fields without an answer keep their default, single selects
-take the first option and multi-selects take all options, so a new form step
-is answered without changes here. A progress step (SHOW_PROGRESS) is polled
-until it moves on; an external step (EXTERNAL_STEP) runs the provider's hook
-(for Switchgrid: sign the consent on the simulator's page, as a person would)
-and is then polled until it moves on. A provider is skipped when an entry of
-that provider exists already (recognised by its title prefix).
+parses, else as text; ``--simulator`` points PROVIDER at its simulator).
+Answers are flat: a field inside a section is answered by its own name. Fields
+without an answer keep their default, single selects take the first option and
+multi-selects take all options, so a new form step is answered without changes
+here. A progress step (SHOW_PROGRESS) is polled until it moves on; an external
+step (EXTERNAL_STEP) runs the provider's hook (for Switchgrid: sign the consent
+on the simulator's page, as a person would) and is then polled until it moves
+on. A provider is skipped when an entry of that provider exists already
+(recognised by its title prefix).
 
 Exit codes: 0 done (or nothing to do), 1 failure (of any PROVIDER), 3 the
 GridMeter flow handler is not available (the integration is missing or failed
@@ -34,13 +47,16 @@ to load).
 from __future__ import annotations
 
 import argparse
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 import json
 import os
 from pathlib import Path
+import re
 import secrets
+import subprocess
 import sys
 import time
 from typing import Any
@@ -57,7 +73,7 @@ EXIT_NO_HANDLER = 3
 # Integrations that onboarding sets up on its own and that only try to reach
 # the internet (weather, internet radio); a development instance has no use for
 # them, so they are removed right after onboarding.
-ONBOARDING_NOISE = ("met", "radio_browser")
+ONBOARDING_NOISE = ("google_translate", "met", "radio_browser")
 
 # How long the whole conversation of one flow may take, and how often a
 # progress or external step is polled.
@@ -76,7 +92,9 @@ class Provider:
     title_prefix: str
     """Titles of this provider's entries start with it (``data`` is not exposed)."""
     answers: dict[str, Any]
-    """Answers for the provider's forms, keyed by field name."""
+    """Answers for the provider's forms, keyed by field name (``base_url`` aside)."""
+    api_path: str = ""
+    """The API's path on the simulator (the ``base_url`` answer is URL + path)."""
     on_external: Callable[[dict[str, Any]], None] | None = None
     """What a person does on an external step (called once with the step)."""
     on_existing: (
@@ -165,6 +183,12 @@ def sign_switchgrid_consent(step: dict[str, Any], wait: float = 30) -> None:
     print(f"GridMeter flow: signed the consent ({action} answered {status})")
 
 
+def _camel(option: str) -> str:
+    """Return the API's name of a form option (``heat_pump`` -> ``heatPump``)."""
+    head, *rest = option.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
 def restore_digiwatt_user(
     hass: HomeAssistant, entries: list[dict[str, Any]], answers: dict[str, Any]
 ) -> None:
@@ -218,7 +242,7 @@ def restore_digiwatt_user(
                 key: answers[key] for key in ("adults", "children", "elderlies")
             },
             "appliances": [
-                {"appliance": name, "quantity": count}
+                {"appliance": _camel(name), "quantity": count}
                 for name, count in quantities.items()
             ],
         },
@@ -237,6 +261,12 @@ def restore_digiwatt_user(
             print(f"GridMeter digiwatt: reloaded '{entry.get('title')}'")
 
 
+# Where scripts/develop starts each simulator (--simulator changes it).
+SIMULATORS: dict[str, str] = {
+    "datadis": "http://127.0.0.1:8971",
+    "switchgrid": "http://127.0.0.1:8972",
+    "digiwatt": "http://127.0.0.1:8973",
+}
 # Each provider's simulator and answers. Add a provider here (and start its
 # simulator in scripts/develop) to make it available.
 PROVIDERS: dict[str, Provider] = {
@@ -245,7 +275,6 @@ PROVIDERS: dict[str, Provider] = {
         answers={
             "username": "12345678Z",
             "password": "gridmeter-demo",
-            "base_url": "http://127.0.0.1:8971",
         },
     ),
     # The Lyon HP/HC house of the Switchgrid simulator (simulator/switchgrid).
@@ -254,7 +283,6 @@ PROVIDERS: dict[str, Provider] = {
         answers={
             "api_token": "sg-demo-token",
             "test_env": False,
-            "base_url": "http://127.0.0.1:8972/enedis/v2",
             "name": "Bertrand",
             "prm": "19876543210987",
             "first_name": "Julien",
@@ -264,6 +292,7 @@ PROVIDERS: dict[str, Provider] = {
             "genre": "m",
             "injection": False,
         },
+        api_path="/enedis/v2",
         on_external=sign_switchgrid_consent,
     ),
     # The Bologna house of the Digiwatt simulator: in its catalogue, but no
@@ -276,7 +305,6 @@ PROVIDERS: dict[str, Provider] = {
             "pod": "IT001E23456789",
             "account_number": "2345678901",
             "company_code": "DGW01",
-            "base_url": "http://127.0.0.1:8973",
             "house_type": "detached",
             "size_m2": 160,
             "province": "BO",
@@ -327,6 +355,7 @@ class HomeAssistant:
         *,
         form: dict[str, str] | None = None,
         auth: bool = True,
+        timeout: float = 60,
     ) -> tuple[int, Any]:
         """Send one request; return the status and the decoded JSON body."""
         headers = {"Accept": "application/json"}
@@ -338,7 +367,7 @@ class HomeAssistant:
             payload=payload,
             headers=headers,
             method=method,
-            timeout=60,
+            timeout=timeout,
         )
         try:
             decoded = json.loads(text) if text else None
@@ -412,58 +441,237 @@ def save_credentials(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def onboard(hass: HomeAssistant, credentials_path: Path) -> dict[str, Any]:
-    """Finish onboarding if needed; return credentials with a fresh token."""
-    status, body = hass.request("GET", "/api/onboarding", auth=False)
-    if status == 404:  # onboarding finished before this start: no views at all
-        steps: dict[str, bool] = {}
-    elif status == 200 and isinstance(body, list):
-        steps = {step["step"]: step["done"] for step in body}
-    else:
-        raise FlowError(f"GET /api/onboarding answered {status}: {body}")
+def _stored_users(config_dir: Path) -> dict[str, str]:
+    """Return the local accounts in config_dir: username -> bcrypt hash (base64)."""
+    path = config_dir / ".storage" / "auth_provider.homeassistant"
+    try:
+        users = json.loads(path.read_text())["data"]["users"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {
+        str(user["username"]): str(user["password"])
+        for user in users
+        if isinstance(user, dict) and "username" in user and "password" in user
+    }
+
+
+def _password_matches(password: str, stored_hash: str) -> bool:
+    """Check a password against Home Assistant's stored hash, offline.
+
+    The same check as homeassistant/auth/providers/homeassistant.py, without
+    a login attempt: a failed login would raise a "Login attempt failed"
+    notification in the instance.
+    """
+    import bcrypt  # the venv's (Home Assistant depends on it)
+
+    try:
+        return bcrypt.checkpw(password.encode()[:72], base64.b64decode(stored_hash))
+    except ValueError:
+        return False
+
+
+def prepare(config_dir: Path, credentials_path: Path) -> dict[str, Any]:
+    """Make the stored credentials work for config_dir, before Home Assistant starts.
+
+    Run while Home Assistant is stopped. A first run only decides the owner's
+    password (kept in ``credentials_path`` before the owner is created, so that
+    nothing can lose it). When config_dir already has accounts (an earlier run,
+    finished or not, or onboarding done by hand) and the stored password does
+    not open the ``dev`` account, a new password is stored first and then set
+    with Home Assistant's own ``auth`` script (``hass --script auth``).
+    """
     creds = load_credentials(credentials_path)
-
-    if not steps.get("user", True):
-        password = secrets.token_urlsafe(12)
-        print(f"onboarding: creating the owner account '{OWNER['username']}'")
-        result = hass.expect(
-            "POST",
-            "/api/onboarding/users",
-            {**OWNER, "password": password, "client_id": hass.client_id},
-            auth=False,
-        )
-        tokens = hass.tokens(
-            {"grant_type": "authorization_code", "code": result["auth_code"]}
-        )
-        creds = {
-            "url": hass.url,
-            "username": OWNER["username"],
-            "password": password,
-            "refresh_token": tokens["refresh_token"],
-        }
+    username = OWNER["username"]
+    if creds.get("username") != username or not creds.get("password"):
+        creds = {"username": username, "password": secrets.token_urlsafe(12)}
+    users = _stored_users(config_dir)
+    if not users or (
+        username in users and _password_matches(creds["password"], users[username])
+    ):
         save_credentials(credentials_path, creds)
-    elif creds.get("refresh_token") or creds.get("password"):
-        try:
-            hass.tokens(
-                {
-                    "grant_type": "refresh_token",
-                    "refresh_token": creds.get("refresh_token", ""),
-                }
-            )
-        except FlowError:
-            if not creds.get("password"):
-                raise
-            # The refresh token is gone (e.g. revoked): log in again.
-            tokens = hass.login(creds["username"], creds["password"])
-            creds["refresh_token"] = tokens["refresh_token"]
-            save_credentials(credentials_path, creds)
-    else:
-        raise FlowError(
-            f"onboarding was done by someone else and {credentials_path} has no "
-            "credentials; log in with your own account, or stop Home Assistant "
-            "and delete config/.storage to start afresh"
-        )
+        return creds
+    creds["password"] = secrets.token_urlsafe(12)
+    save_credentials(credentials_path, creds)
+    command = "change_password" if username in users else "add"
+    print(
+        f"onboarding: {credentials_path.name} does not open the '{username}' account "
+        f"of {config_dir}; setting a new password ({command})"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "homeassistant",
+            "--script",
+            "auth",
+            "--config",
+            str(config_dir),
+            command,
+            username,
+            creds["password"],
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return creds
 
+
+class Progress:
+    """One status line while waiting: rewritten in place on a terminal."""
+
+    def __init__(self, what: str, log: Path | None) -> None:
+        """Describe what is awaited; ``log`` is Home Assistant's log file."""
+        self.what = what
+        self.log = log
+        self.started = time.monotonic()
+        self.tty = sys.stdout.isatty()
+        self.last_print = 0.0
+
+    def _latest_activity(self) -> str:
+        """Return the newest setup or install line of Home Assistant's log."""
+        if self.log is None:
+            return ""
+        try:
+            with self.log.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - 65536))
+                tail = handle.read().decode(errors="replace").splitlines()
+        except OSError:
+            return ""
+        for line in reversed(tail):
+            if match := _ACTIVITY.search(line):
+                return match.group(0)
+        return ""
+
+    def update(self, state: str) -> None:
+        """Show the state (at most every 10 s when stdout is not a terminal)."""
+        now = time.monotonic()
+        if not self.tty and now - self.last_print < 10:
+            return
+        self.last_print = now
+        activity = self._latest_activity()
+        line = f"{self.what}: {state}, {now - self.started:.0f}s"
+        if activity:
+            line += f" ({activity})"
+        if self.tty:
+            print(f"\r\033[K{line[:150]}", end="", flush=True)
+        else:
+            print(line, flush=True)
+
+    def done(self, message: str) -> None:
+        """End the status line with a final message."""
+        if self.tty:
+            print("\r\033[K", end="")
+        print(f"{message} after {time.monotonic() - self.started:.0f}s", flush=True)
+
+
+_ACTIVITY = re.compile(
+    r"(Attempting install of \S+|Setting up \S+|Setup of domain \S+)"
+)
+
+
+def _probe(hass: HomeAssistant, path: str, **kw: Any) -> tuple[int, Any]:
+    """GET a path; status 0 while nothing answers or the answer is late."""
+    try:
+        return hass.request("GET", path, timeout=10, **kw)
+    except FlowError:
+        return 0, None
+
+
+def wait_for(
+    progress: Progress,
+    deadline: float,
+    check: Callable[[], str | None],
+) -> None:
+    """Call ``check`` until it returns None (ready); it returns the state shown."""
+    while (state := check()) is not None:
+        if time.monotonic() > deadline:
+            print()
+            raise FlowError(
+                f"{progress.what}: still {state} after "
+                f"{time.monotonic() - progress.started:.0f}s"
+            )
+        progress.update(state)
+        time.sleep(POLL_EVERY)
+
+
+def onboard(
+    hass: HomeAssistant,
+    credentials_path: Path,
+    *,
+    timeout: float = 900,
+    log: Path | None = None,
+) -> dict[str, Any]:
+    """Wait for Home Assistant, finish onboarding and log in; return the credentials.
+
+    Readiness is probed without credentials only where that is no login
+    attempt (``/auth/providers``: 400 while no user exists, 200 after), then
+    with the owner's token on ``/api/core/state``, the call Home Assistant's
+    Supervisor makes, until the state is RUNNING: the first start installs
+    packages and sets up default_config for minutes, so no request here has
+    a short cut-off. The owner's password is stored (``prepare``) before the
+    owner is created.
+    """
+    deadline = time.monotonic() + timeout
+    creds = load_credentials(credentials_path)
+    if not creds.get("password"):
+        raise FlowError(f"{credentials_path} has no password (run 'prepare' first)")
+    progress = Progress("waiting for Home Assistant", log)
+
+    providers: tuple[int, Any] = (0, None)
+
+    def http_up() -> str | None:
+        nonlocal providers
+        providers = _probe(hass, "/auth/providers", auth=False)
+        return None if providers[0] in (200, 400) else "starting its web server"
+
+    wait_for(progress, deadline, http_up)
+
+    if providers[0] == 400:  # no user yet: onboarding's first step
+
+        def onboarding_up() -> str | None:
+            status, _ = _probe(hass, "/api/onboarding", auth=False)
+            return None if status == 200 else "loading onboarding"
+
+        wait_for(progress, deadline, onboarding_up)
+        print(f"\nonboarding: creating the owner account '{creds['username']}'")
+        try:
+            status, body = hass.request(
+                "POST",
+                "/api/onboarding/users",
+                {**OWNER, "password": creds["password"], "client_id": hass.client_id},
+                auth=False,
+                # Home Assistant answers once the person integration is set
+                # up, i.e. after default_config's packages.
+                timeout=max(deadline - time.monotonic(), 60),
+            )
+        except FlowError as err:
+            # The owner may exist by now: its password is stored, log in below.
+            print(f"onboarding: {err}; logging in with the stored password")
+        else:
+            if status >= 400 and status != 403:  # 403: done meanwhile
+                raise FlowError(f"POST /api/onboarding/users answered {status}: {body}")
+
+    hass.login(creds["username"], creds["password"])
+
+    def running() -> str | None:
+        status, body = _probe(hass, "/api/core/state")
+        if status != 200 or not isinstance(body, dict):
+            return "starting"
+        state = str(body.get("state", "starting")).lower()
+        if state == "not_running":  # bootstrap still sets up integrations
+            state = "setting up integrations"
+        if (body.get("recorder_state") or {}).get("migration_in_progress"):
+            return f"{state}, database migration"
+        return None if state == "running" else state
+
+    wait_for(progress, deadline, running)
+    progress.done("Home Assistant is running")
+
+    status, body = hass.request("GET", "/api/onboarding", auth=False)
+    steps: dict[str, bool] = {}
+    if status == 200 and isinstance(body, list):
+        steps = {step["step"]: step["done"] for step in body}
     for step, path, payload in (
         ("core_config", "/api/onboarding/core_config", None),
         ("analytics", "/api/onboarding/analytics", None),
@@ -609,20 +817,6 @@ def describe(result: dict[str, Any]) -> str:
     return f"{kind} '{step}': {json.dumps(result)[:300]}"
 
 
-def wait_running(hass: HomeAssistant, timeout: float = 300) -> None:
-    """Wait until Home Assistant has finished starting (state RUNNING)."""
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        status, config = hass.request("GET", "/api/config")
-        if status == 200 and isinstance(config, dict):
-            state = config.get("state")
-            if state == "RUNNING":
-                return
-        time.sleep(2)
-    raise FlowError(f"Home Assistant is still {state or 'starting'} after {timeout}s")
-
-
 def provider_entries(hass: HomeAssistant, provider: str) -> list[dict[str, Any]]:
     """Return the GridMeter entries of `provider` (by their title prefix)."""
     status, entries = hass.request(
@@ -666,10 +860,16 @@ def wait_while(
     raise FlowError(f"the flow stayed on '{step_id}' ({kind})")
 
 
-def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> int:
-    """Create a GridMeter entry for `provider` unless one of it exists."""
+def add_entry(
+    hass: HomeAssistant, provider: str, overrides: dict[str, Any], simulator: str
+) -> int:
+    """Create a GridMeter entry for `provider` (simulator at that URL) unless one exists."""
     spec = PROVIDERS[provider]
-    answers = {**spec.answers, **overrides}
+    answers = {
+        **spec.answers,
+        "base_url": simulator + spec.api_path,
+        **overrides,
+    }
     existing = provider_entries(hass, provider)
     if existing:
         titles = ", ".join(
@@ -771,14 +971,16 @@ def add_entry(hass: HomeAssistant, provider: str, overrides: dict[str, Any]) -> 
 
 
 def add_entries(
-    hass: HomeAssistant, providers: list[str], overrides: dict[str, Any]
+    hass: HomeAssistant,
+    providers: list[str],
+    overrides: dict[str, Any],
+    simulators: dict[str, str],
 ) -> int:
     """Add an entry for each provider; a failure does not stop the others."""
-    wait_running(hass)
     failed: list[str] = []
     for provider in providers:
         try:
-            code = add_entry(hass, provider, overrides)
+            code = add_entry(hass, provider, overrides, simulators[provider])
         except FlowError as err:
             print(f"error: GridMeter {provider}: {err}", file=sys.stderr)
             failed.append(provider)
@@ -797,18 +999,35 @@ def main() -> int:
     parser.add_argument("--url", default=os.environ.get("HASS_URL", DEFAULT_URL))
     parser.add_argument("--credentials", type=Path, default=DEFAULT_CREDENTIALS)
     sub = parser.add_subparsers(dest="command", required=True)
-    onboarding = sub.add_parser("onboard", help="complete onboarding if needed")
+    prep = sub.add_parser("prepare", help="decide or repair the owner's credentials")
+    prep.add_argument("--config", type=Path, default=DEFAULT_CREDENTIALS.parent)
+    onboarding = sub.add_parser("onboard", help="wait for Home Assistant, onboard")
     onboarding.add_argument(
         "--print-credentials", action="store_true", help="print the user and password"
     )
     add = sub.add_parser("add-entry", help="create a GridMeter entry via the flow")
     add.add_argument("provider", nargs="+", choices=list(PROVIDERS))
     add.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    add.add_argument(
+        "--simulator",
+        action="append",
+        default=[],
+        metavar="PROVIDER=URL",
+        help="where PROVIDER's simulator listens (default: its usual port)",
+    )
+    for command in (onboarding, add):
+        command.add_argument(
+            "--timeout", type=float, default=900, help="seconds to wait for startup"
+        )
+        command.add_argument("--log", type=Path, help="Home Assistant's log file")
     args = parser.parse_args()
 
     hass = HomeAssistant(args.url)
     try:
-        creds = onboard(hass, args.credentials)
+        if args.command == "prepare":
+            prepare(args.config, args.credentials)
+            return 0
+        creds = onboard(hass, args.credentials, timeout=args.timeout, log=args.log)
         if args.command == "onboard":
             if args.print_credentials:
                 print(f"user: {creds['username']}")
@@ -818,9 +1037,13 @@ def main() -> int:
         for item in args.set:
             field, _, value = item.partition("=")
             overrides[field] = _parse_value(value)
-        return add_entries(hass, args.provider, overrides)
+        simulators = dict(SIMULATORS)
+        for item in args.simulator:
+            provider, _, url = item.partition("=")
+            simulators[provider] = url.rstrip("/")
+        return add_entries(hass, args.provider, overrides, simulators)
     except FlowError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"\nerror: {err}", file=sys.stderr)
         return 1
 
 
