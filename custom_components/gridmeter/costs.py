@@ -31,7 +31,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance
 
 from .const import CONF_SOURCE_URLS, DOMAIN
-from .price_sources import PvpcSource, pvpc_key
+from .price_sources import TEMPO_KEY, PvpcSource, TempoSource, pvpc_key
 from .pricing import (
     MONEY_OF,
     Plan,
@@ -47,6 +47,7 @@ from .pricing import (
 from .providers.esios import electric_system_for, pvpc_zone_for
 from .providers.models import EnergyKind, MeterPoint
 from .providers.signals import TempoColour
+from .providers.tempo import tempo_day_of
 from .sources import async_acquire, async_release
 from .statistics import get_writer, money_statistic, series_key, statistic_id
 from .storage import StateSchema, TypedStore, account_key
@@ -158,8 +159,8 @@ class CostKeeper:
         )
         self.state = CostState()
         self._pvpc: dict[str, PvpcSource] = {}
+        self._tempo: TempoSource | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
-        self.tempo: Mapping[date, TempoColour] = {}
 
     # -- prices --------------------------------------------------------------------
 
@@ -213,6 +214,29 @@ class CostKeeper:
             self._unsubs.append(source.async_add_listener(self._prices_arrived))
         return self._pvpc[key]
 
+    async def _async_tempo(self, sets: list[PriceSet]) -> TempoSource | None:
+        """Acquire France's Tempo calendar for a supply priced by Tempo (once)."""
+        if not any(s.plan is Plan.FR_TEMPO for s in sets):
+            return None
+        if self._tempo is None:
+            urls = self.coordinator.config_entry.data.get(CONF_SOURCE_URLS) or {}
+            self._tempo = await async_acquire(
+                self.hass,
+                TEMPO_KEY,
+                self.coordinator.config_entry.entry_id,
+                lambda: TempoSource(
+                    self.hass,
+                    **({"base_url": urls["tempo"]} if "tempo" in urls else {}),
+                ),
+            )
+            self._unsubs.append(self._tempo.async_add_listener(self._prices_arrived))
+        return self._tempo
+
+    @property
+    def tempo(self) -> Mapping[date, TempoColour]:
+        """The Tempo colours known (empty without a Tempo supply)."""
+        return self._tempo.data if self._tempo is not None else {}
+
     @callback
     def _prices_arrived(self) -> None:
         """Price the hours that waited for the PVPC prices just arrived."""
@@ -236,6 +260,9 @@ class CostKeeper:
         for key in list(self._pvpc):
             await async_release(self.hass, key, entry_id)
         self._pvpc.clear()
+        if self._tempo is not None:
+            await async_release(self.hass, TEMPO_KEY, entry_id)
+            self._tempo = None
         await self._store.async_save_state(self.state)
 
     # -- pricing -------------------------------------------------------------------
@@ -311,9 +338,15 @@ class CostKeeper:
                 min(hours).astimezone(zone).date(), max(hours).astimezone(zone).date()
             )
             pvpc = source.data
+        tempo: Mapping[date, TempoColour] = {}
+        if (calendar := await self._async_tempo(sets)) is not None:
+            await calendar.async_ensure(
+                tempo_day_of(min(hours)), tempo_day_of(max(hours))
+            )
+            tempo = calendar.data
         book = PriceBook(tuple(sets))
         result = await self.hass.async_add_executor_job(
-            lambda: money_rows(energy, supply.tariff, book, pvpc=pvpc, tempo=self.tempo)
+            lambda: money_rows(energy, supply.tariff, book, pvpc=pvpc, tempo=tempo)
         )
         writer = get_writer(self.hass)
         totals = {

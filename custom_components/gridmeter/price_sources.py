@@ -1,4 +1,4 @@
-"""Hourly price sources shared by every entry of a zone: Spain's PVPC.
+"""Price sources shared by every entry of a zone: Spain's PVPC, France's Tempo.
 
 Prices are kept in storage by local day of the zone, so no price is ever
 downloaded twice: the 24 months of history cost two requests once (ESIOS's
@@ -32,6 +32,15 @@ from .providers.esios import (
     pvpc_expected_at,
 )
 from .providers.models import utc_now
+from .providers.signals import TempoColour
+from .providers.tempo import (
+    DEFAULT_BASE_URL as TEMPO_URL,
+    TempoClient,
+    expected_publication,
+    season_bounds,
+    seasons_between,
+    tempo_day_of,
+)
 from .sources import SharedSource
 from .storage import StateSchema, TypedStore
 
@@ -194,3 +203,126 @@ class PvpcSource(SharedSource[Mapping[datetime, float]]):
         self._unsub = async_track_point_in_utc_time(
             self.hass, _run, due.astimezone(UTC)
         )
+
+
+@dataclass(slots=True, kw_only=True)
+class TempoState:
+    """The Tempo colours known (a day absent is not published yet)."""
+
+    days: dict[date, TempoColour] = field(default_factory=dict)
+    requests: int = 0
+
+
+TEMPO_SCHEMA: Final = StateSchema(model=TempoState, version=1)
+TEMPO_KEY: Final = "tempo"
+
+
+class TempoSource(SharedSource[Mapping[date, TempoColour]]):
+    """France's Tempo day colours, by Tempo day (06:00 → 06:00 Paris).
+
+    Past seasons are asked once (one request a season) and kept; tomorrow's
+    colour is read once a day after RTE's publication (about 10:30 Paris),
+    with a retry every half hour while it is missing.
+    """
+
+    def __init__(self, hass: HomeAssistant, *, base_url: str = TEMPO_URL) -> None:
+        """Read through RTE's public calendar (no account needed)."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=None,
+            name=f"{DOMAIN} Tempo",
+            update_interval=None,
+            always_update=False,
+        )
+        self.client = TempoClient(async_get_clientsession(hass), base_url=base_url)
+        self._store = TypedStore(hass, f"{DOMAIN}.tempo", TEMPO_SCHEMA)
+        self.state = TempoState()
+        self._unsub: CALLBACK_TYPE | None = None
+        self.data = {}
+
+    @override
+    async def async_start(self) -> None:
+        """Restore the stored colours and wait for the next publication."""
+        self.state = await self._store.async_load_state()
+        self.data = dict(self.state.days)
+        self._schedule(utc_now())
+
+    @override
+    async def async_stop(self) -> None:
+        """Stop the timetable and save the colours."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+        await self._store.async_save_state(self.state)
+        await self.async_shutdown()
+
+    async def async_ensure(self, first: date, last: date) -> bool:
+        """Make sure the colours of the Tempo days `first..last` are known.
+
+        Days not published yet are not asked; seasons already complete in
+        storage are not asked again.
+        """
+        now = utc_now()
+        last = min(last, tempo_day_of(now) + timedelta(days=1))
+        oldest = tempo_day_of(now) - timedelta(days=HISTORY_DAYS)
+        first = max(first, oldest)
+        wanted = [
+            first + timedelta(days=n)
+            for n in range((last - first).days + 1)
+            if first + timedelta(days=n) not in self.state.days
+            and expected_publication(first + timedelta(days=n)) <= now
+        ]
+        if not wanted:
+            return False
+        return await self._async_fetch(min(wanted), max(wanted))
+
+    async def _async_fetch(self, first: date, last: date) -> bool:
+        changed = False
+        for season in seasons_between(first, last):
+            start, end = season_bounds(season)
+            try:
+                calendar = await self.client.async_get_days(
+                    max(start, first), min(end, last)
+                )
+            except ProviderError as err:
+                _LOGGER.debug("Tempo %s not read: %s", season, redact(str(err)))
+                continue
+            finally:
+                self.state.requests += 1
+            for day in calendar.days:
+                if self.state.days.get(day.day) is not day.colour:
+                    self.state.days[day.day] = day.colour
+                    changed = True
+        if changed:
+            self._store.async_delay_save_state(self.state)
+            self.async_set_updated_data(dict(self.state.days))
+        return changed
+
+    async def _async_daily(self) -> None:
+        now = utc_now()
+        tomorrow = tempo_day_of(now) + timedelta(days=1)
+        await self._async_fetch(tomorrow - timedelta(days=1), tomorrow)
+        self._schedule(now)
+
+    @callback
+    def _schedule(self, now: datetime) -> None:
+        if self._unsub is not None:
+            self._unsub()
+        tomorrow = tempo_day_of(now) + timedelta(days=1)
+        due = expected_publication(tomorrow)
+        if now >= due:
+            due = (
+                now + RETRY
+                if tomorrow not in self.state.days
+                else expected_publication(tomorrow + timedelta(days=1))
+            )
+
+        @callback
+        def _run(_now: datetime) -> None:
+            self._unsub = None
+            self.hass.async_create_background_task(
+                self._async_daily(), f"{DOMAIN} Tempo"
+            )
+
+        self._unsub = async_track_point_in_utc_time(self.hass, _run, due)
