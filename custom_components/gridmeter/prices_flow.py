@@ -76,21 +76,19 @@ def supply_tariff(entry: GridMeterConfigEntry, meter: MeterData) -> SupplyTariff
     )
 
 
-def _money(maximum: float, unit: str) -> NumberSelector:
+def _money(unit: str) -> NumberSelector:
+    # No bounds in the selector: the price engine checks every value and
+    # answers with its own translated message (negative, absurdly high).
     return NumberSelector(
         NumberSelectorConfig(
-            min=0,
-            max=maximum,
-            step="any",
-            unit_of_measurement=unit,
-            mode=NumberSelectorMode.BOX,
+            step="any", unit_of_measurement=unit, mode=NumberSelectorMode.BOX
         )
     )
 
 
-ENERGY_PRICE: Final = _money(5, "€/kWh")
-POWER_PRICE: Final = _money(1000, "€/kW/year")
-TAX: Final = _money(100, "%")
+ENERGY_PRICE: Final = _money("€/kWh")
+POWER_PRICE: Final = _money("€/kW/year")
+TAX: Final = _money("%")
 
 
 class PricesSubentryFlow(ConfigSubentryFlow):

@@ -14,7 +14,6 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
-    CURRENCY_EUR,
     PERCENTAGE,
     EntityCategory,
     UnitOfApparentPower,
@@ -39,6 +38,7 @@ from .green import current_window, next_window
 from .providers.digiwatt import Appliance
 from .providers.models import EnergyKind, GreenWindow, LivePower
 from .spec import REALTIME, Capability
+from .statistics import CURRENCY_EUR
 from .tariffs import FranceHPHC
 
 PARALLEL_UPDATES = 0
