@@ -95,7 +95,12 @@ class FakeCoordinator(GridMeterCoordinator[FakeState]):
                 for i in range(24)
             ]
             report = await async_import_energy(self.hass, POINT, readings, None)
-            self.note_written(POINT, report.kind_hours())
+            await self.async_note_written(
+                POINT,
+                report,
+                calendar=None,
+                kinds=frozenset({EnergyKind.CONSUMPTION}),
+            )
             self.state.runs += 1
             self.state.last_success = now
         meter = await self.async_meter_energy(
