@@ -42,6 +42,7 @@ from custom_components.gridmeter.coordinator import (
 )
 from custom_components.gridmeter.diagnostics import async_get_config_entry_diagnostics
 from custom_components.gridmeter.storage import SAVE_DELAY
+from simulator.common.base import SimulatorBase
 
 from .stats_helpers import assert_continuous, read_hours
 
@@ -157,6 +158,16 @@ async def assert_unload_ends_the_chain(
     await settle(hass)
     assert requests() == sent
     assert run_timers(hass) == []
+
+
+def unfaulted_requests(sim: SimulatorBase) -> int:
+    """Requests `sim` answered without an injected fault.
+
+    A request held by `hang_next` is logged when it ends, which after an
+    unload is whenever the server notices the closed connection; counting it
+    would make "nothing was sent later" depend on that moment.
+    """
+    return sum(1 for request in sim.requests if request.fault is None)
 
 
 async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -47,6 +47,7 @@ from .faults_helpers import (
     settle,
     start_next_run,
     stop_during_write_slice,
+    unfaulted_requests,
     wait_for,
     with_options,
 )
@@ -398,7 +399,7 @@ async def test_unload_during_a_run_schedules_nothing(
     )
     try:
         await assert_unload_ends_the_chain(
-            hass, freezer, entry, lambda: len(datadis.sim.requests)
+            hass, freezer, entry, lambda: unfaulted_requests(datadis.sim)
         )
     finally:
         datadis.sim.harness.faults.release()

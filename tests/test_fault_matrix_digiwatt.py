@@ -47,6 +47,7 @@ from .faults_helpers import (
     settle,
     start_next_run,
     stop_during_write_slice,
+    unfaulted_requests,
     wait_for,
 )
 from .stats_helpers import read_hours
@@ -407,7 +408,7 @@ async def test_unload_during_a_run_schedules_nothing(
     await wait_for(lambda: coordinator.running, "the run starts")
     try:
         await assert_unload_ends_the_chain(
-            hass, freezer, entry, lambda: len(digiwatt.sim.requests)
+            hass, freezer, entry, lambda: unfaulted_requests(digiwatt.sim)
         )
     finally:
         digiwatt.sim.harness.faults.release()
