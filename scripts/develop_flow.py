@@ -37,7 +37,9 @@ here. A progress step (SHOW_PROGRESS) is polled until it moves on; an external
 step (EXTERNAL_STEP) runs the provider's hook (for Switchgrid: sign the consent
 on the simulator's page, as a person would) and is then polled until it moves
 on. A provider is skipped when an entry of that provider exists already
-(recognised by its title prefix).
+(recognised by its title prefix). Then every supply of the provider's entries
+gets its demo prices (``PRICES``) through the prices subentry flow, unless it
+has them already, so the Energy dashboard shows euros for the history.
 
 Exit codes: 0 done (or nothing to do), 1 failure (of any PROVIDER), 3 the
 GridMeter flow handler is not available (the integration is missing or failed
@@ -332,6 +334,65 @@ PROVIDERS: dict[str, Provider] = {
         on_existing=restore_digiwatt_user,
     ),
 }
+
+
+# Demo prices of each provider's supplies, added as a "prices" subentry (one
+# dated price set per supply) through the real subentry flow, so that the
+# Energy dashboard shows euros for the whole imported history. Fixed-price
+# plans only: no price simulator (ESIOS, Tempo) is needed. By provider, the
+# plans in order of preference (the flow offers only those that fit the
+# supply's tariff), each with its answers; taxes are the user's own figure
+# (Spain IEE + IVA 21 %, France TVA 20 %, Italy IVA 22 %).
+PRICES_FROM = "2020-01-01"
+"""Before any supply's 24 months of history: every hour is priced."""
+PRICES: dict[str, dict[str, dict[str, Any]]] = {
+    "datadis": {
+        "es_20td": {
+            "energy_p1": 0.1859,
+            "energy_p2": 0.1212,
+            "energy_p3": 0.0824,
+            "power_p1": 26.93,
+            "power_p2": 0.84,
+            "compensation": 0.05,
+            "tax_percent": 21.0,
+        },
+        "es_single": {"energy_base": 0.1405, "compensation": 0.05, "tax_percent": 21.0},
+    },
+    "switchgrid": {
+        "fr_hphc": {
+            "energy_hp": 0.2081,
+            "energy_hc": 0.1635,
+            "power_base": 17.47,
+            "compensation": 0.04,
+            "tax_percent": 20.0,
+        },
+        "fr_base": {"energy_base": 0.1952, "compensation": 0.04, "tax_percent": 20.0},
+    },
+    "digiwatt": {
+        "it_f123": {
+            "energy_f1": 0.1452,
+            "energy_f2": 0.1318,
+            "energy_f3": 0.1127,
+            "compensation": 0.06,
+            "tax_percent": 22.0,
+        },
+        "it_single": {"energy_base": 0.1301, "compensation": 0.06, "tax_percent": 22.0},
+    },
+}
+# How long an entry may take to be loaded with its supplies before its prices
+# are added.
+PRICES_WAIT = 120.0
+
+
+def price_answers(provider: str, offered: list[str]) -> tuple[str, dict[str, Any]]:
+    """Return the plan to choose among those offered and its prices form answers.
+
+    FlowError when none of the provider's demo plans is offered.
+    """
+    for plan, answers in PRICES.get(provider, {}).items():
+        if plan in offered:
+            return plan, {"valid_from": PRICES_FROM, **answers}
+    raise FlowError(f"no demo prices for the plans offered: {offered}")
 
 
 class HomeAssistant:
@@ -970,6 +1031,87 @@ def add_entry(
     raise FlowError(f"the flow did not finish within {FLOW_TIMEOUT:.0f}s")
 
 
+def _wait_loaded(hass: HomeAssistant, provider: str) -> list[dict[str, Any]]:
+    """Wait until every entry of `provider` has left set-up; return them."""
+    deadline = time.monotonic() + PRICES_WAIT
+    while True:
+        entries = provider_entries(hass, provider)
+        if all(entry.get("state") != "setup_in_progress" for entry in entries):
+            return entries
+        if time.monotonic() > deadline:
+            return entries
+        time.sleep(POLL_EVERY)
+
+
+def price_flow(
+    hass: HomeAssistant, entry_id: str, provider: str, meter: str | None
+) -> tuple[str, list[str]]:
+    """Add one supply's demo prices through the prices subentry flow.
+
+    `meter` answers the supply step (None: the first supply offered). Returns
+    how it ended (``created``, ``exists``, or an abort reason) and the supplies
+    the supply step offered (empty when the entry has one supply).
+    """
+    base = "/api/config/config_entries/subentries/flow"
+    status, result = hass.request(
+        "POST", base, {"handler": [entry_id, "prices"], "show_advanced_options": True}
+    )
+    supplies: list[str] = []
+    for _ in range(4):
+        if status >= 400 or not isinstance(result, dict):
+            raise FlowError(f"the prices flow answered {status}: {result}")
+        kind, step_id = result.get("type"), result.get("step_id")
+        if kind == "create_entry":
+            return "created", supplies
+        if kind == "abort":
+            return str(result.get("reason")), supplies
+        fields = result.get("data_schema") or []
+        if step_id == "user":
+            supplies = [str(option) for option in _selector_options(fields[0])[0]]
+            payload: dict[str, Any] = {"meter_id": meter or supplies[0]}
+        elif step_id == "plan":
+            plan, answers = price_answers(provider, _selector_options(fields[0])[0])
+            payload = {"plan": plan}
+        elif step_id == "prices":
+            if result.get("errors"):
+                hass.request("DELETE", f"{base}/{result['flow_id']}")
+                if result["errors"] == {"valid_from": "date_overlap"}:
+                    return "exists", supplies
+                raise FlowError(f"the demo prices were refused: {result['errors']}")
+            payload, missing = answer_form(result, answers)
+            if missing:
+                raise FlowError(f"the prices form needs {missing}")
+        else:
+            raise FlowError(f"unexpected prices step: {describe(result)}")
+        status, result = hass.request("POST", f"{base}/{result['flow_id']}", payload)
+    raise FlowError("the prices flow did not finish")
+
+
+def add_prices(hass: HomeAssistant, provider: str) -> None:
+    """Give every supply of the provider's loaded entries its demo prices.
+
+    A supply that has them already (a set from the same date) is left alone,
+    so running this again changes nothing.
+    """
+    for entry in _wait_loaded(hass, provider):
+        title = entry.get("title")
+        if entry.get("state") != "loaded":
+            print(f"GridMeter {provider}: '{title}' is not loaded; no prices added")
+            continue
+        deadline = time.monotonic() + PRICES_WAIT
+        while True:
+            outcome, supplies = price_flow(hass, entry["entry_id"], provider, None)
+            # Just set up: the supplies may still be on their way.
+            if outcome != "no_supplies" or time.monotonic() > deadline:
+                break
+            time.sleep(POLL_EVERY)
+        outcomes = [outcome] + [
+            price_flow(hass, entry["entry_id"], provider, meter)[0]
+            for meter in supplies[1:]
+        ]
+        print(f"GridMeter {provider}: prices of '{title}': {', '.join(outcomes)}")
+
+
 def add_entries(
     hass: HomeAssistant,
     providers: list[str],
@@ -987,6 +1129,11 @@ def add_entries(
             continue
         if code == EXIT_NO_HANDLER:
             return code
+        try:
+            add_prices(hass, provider)
+        except FlowError as err:
+            print(f"error: GridMeter {provider} prices: {err}", file=sys.stderr)
+            failed.append(provider)
     if failed:
         print(f"GridMeter: no entry for {', '.join(failed)}", file=sys.stderr)
         return 1

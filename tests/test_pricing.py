@@ -299,16 +299,21 @@ def test_split_hour_is_priced_period_by_period() -> None:
     }
 
 
-def test_hour_missing_from_a_period_series_holds_zero_there() -> None:
+def test_period_money_rows_are_as_sparse_as_their_energy() -> None:
+    """A period has a money row only where its energy series has one.
+
+    A 0 kWh row included; the total covers every hour. (The writer sets a
+    stale period row to 0: `zero_elsewhere` in costs.py.)
+    """
     hour = utc(2025, 1, 15, 12)
     energy = {"consumption": {hour: 1.0}, "consumption_p1": {hour: 1.0}}
-    energy["consumption_p2"] = {}
+    energy["consumption_p2"] = {hour: 0.0}
     energy["consumption_p3"] = {hour + HOUR: 2.0}
     prices = book(price_set(Plan.ES_20TD, energy=P123))
     rows = money_rows(energy, ES, prices).rows
-    assert rows["cost_p1"] == {hour: 0.2, hour + HOUR: 0.0}
-    assert rows["cost_p2"] == {hour: 0.0, hour + HOUR: 0.0}
-    assert rows["cost_p3"] == {hour: 0.0, hour + HOUR: 0.16}
+    assert rows["cost_p1"] == {hour: 0.2}
+    assert rows["cost_p2"] == {hour: 0.0}
+    assert rows["cost_p3"] == {hour + HOUR: 0.16}
     assert rows["cost"] == {hour: 0.2, hour + HOUR: 0.16}
 
 

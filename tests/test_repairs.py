@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from types import MappingProxyType
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -154,3 +156,81 @@ def test_power_advice_needs_enough_data() -> None:
         )
         is None
     )
+
+
+async def test_contracted_power_issue_states_the_yearly_saving(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    datadis_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """With power-term prices entered, the issue says the euros a year
+    (Σ periods (contracted − suggested) kW × €/kW/year × (1 + taxes)); without
+    them, or before their date, the plain issue.
+    """
+    short_history(datadis)
+    await setup_entry(hass, datadis_entry)
+    coordinator = datadis_entry.runtime_data.coordinator
+    meter_id = FLAT[:20]
+    key = issue_id("contracted_power", datadis_entry, FLAT)
+
+    def advise(peak_kw: float) -> ir.IssueEntry:
+        meter = coordinator.data.meters[meter_id]
+        meter.contract = Contract(meter_id=meter_id, contracted_power_kw=(6.9, 6.9))
+        meter.year_peak = PowerPeak(
+            at=NOW - timedelta(days=30), kw=peak_kw, period="p1"
+        )
+        meter.peak_months = 12
+        coordinator.async_update_listeners()
+        issue = issue_registry.async_get_issue(DOMAIN, key)
+        assert issue is not None
+        return issue
+
+    def add_set(valid_from: str, power: dict[str, float]) -> None:
+        hass.config_entries.async_add_subentry(
+            datadis_entry,
+            ConfigSubentry(
+                data=MappingProxyType(
+                    {
+                        "meter_id": meter_id,
+                        "plan": "es_20td",
+                        "valid_from": valid_from,
+                        "tax_percent": 21.0,
+                        "energy_p1": 0.2,
+                        "energy_p2": 0.13,
+                        "energy_p3": 0.08,
+                        **{f"power_{p}": v for p, v in power.items()},
+                    }
+                ),
+                subentry_type="prices",
+                title=valid_from,
+                unique_id=f"{meter_id}|{valid_from}",
+            ),
+        )
+
+    # Prices without power terms: no euros.
+    add_set("2026-01-01", {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert advise(2.1).translation_key == "contracted_power_too_high"
+
+    # Power terms from a date to come: not yet.
+    add_set("2026-12-01", {"p1": 30.0, "p2": 1.5})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert advise(2.1).translation_key == "contracted_power_too_high"
+
+    # Power terms in force: (6.9 − 3.45) × (26.93 + 0.84) × 1.21 € a year.
+    add_set("2026-06-01", {"p1": 26.93, "p2": 0.84})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue = advise(2.1)
+    assert issue.translation_key == "contracted_power_too_high_saving"
+    assert issue.translation_placeholders is not None
+    saving = round((6.9 - 3.45) * (26.93 + 0.84) * 1.21, 2)
+    assert issue.translation_placeholders["saving"] == f"{saving:.2f}"
+    assert issue.translation_placeholders["suggested"] == "3.45"
+
+    # A higher power costs more: the extra euros, as a positive figure.
+    issue = advise(7.6)
+    assert issue.translation_key == "contracted_power_too_low_saving"
+    assert issue.translation_placeholders is not None
+    extra = round((9.2 - 6.9) * (26.93 + 0.84) * 1.21, 2)
+    assert issue.translation_placeholders["saving"] == f"{extra:.2f}"

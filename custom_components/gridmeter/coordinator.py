@@ -635,7 +635,8 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
             kinds=kinds,
             energy=energy,
             money=money_totals,
-            priced=bool(self.costs.sets(point.meter_id)),
+            priced=bool(sets := self.costs.sets(point.meter_id)),
+            plans=frozenset(price_set.plan for price_set in sets),
             latest_data=self.memory.latest(point.meter_id),
         )
 

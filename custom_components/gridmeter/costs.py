@@ -45,7 +45,7 @@ from .pricing import (
     price_set_to_dict,
 )
 from .providers.esios import electric_system_for, pvpc_zone_for
-from .providers.models import EnergyKind, MeterPoint
+from .providers.models import EnergyKind, MeterPoint, utc_now
 from .providers.signals import TempoColour
 from .providers.tempo import tempo_day_of
 from .sources import async_acquire, async_release
@@ -239,7 +239,12 @@ class CostKeeper:
 
     @callback
     def _prices_arrived(self) -> None:
-        """Price the hours that waited for the PVPC prices just arrived."""
+        """Price the hours that waited for the prices just arrived.
+
+        The entities follow too (the energy price, the Tempo colours).
+        """
+        if self.coordinator.data is not None:
+            self.coordinator.async_update_listeners()
         if self.state.pending:
             self.coordinator.config_entry.async_create_background_task(
                 self.hass, self.async_price_pending(), f"{DOMAIN} pending costs"
@@ -248,8 +253,27 @@ class CostKeeper:
     # -- life --------------------------------------------------------------------
 
     async def async_setup(self) -> None:
-        """Read what the money rows were last written with."""
+        """Read what the money rows were last written with.
+
+        A Tempo-priced entry follows the Tempo calendar from the start (its
+        colour sensors and price now), not only once new energy comes.
+        """
         self.state = await self._store.async_load_state()
+        all_sets = [
+            price_set
+            for subentry in self.coordinator.config_entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_PRICES
+            and isinstance(
+                price_set := parse_price_set(price_fields(subentry.data)), PriceSet
+            )
+        ]
+        if (calendar := await self._async_tempo(all_sets)) is not None:
+            today = tempo_day_of(utc_now())
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass,
+                calendar.async_ensure(today, today + timedelta(days=1)),
+                f"{DOMAIN} Tempo today",
+            )
 
     async def async_shutdown(self) -> None:
         """Release the shared sources and save."""
@@ -340,8 +364,10 @@ class CostKeeper:
             pvpc = source.data
         tempo: Mapping[date, TempoColour] = {}
         if (calendar := await self._async_tempo(sets)) is not None:
+            # Up to tomorrow (if published): the colour sensors' days come
+            # with the history's, in the same request.
             await calendar.async_ensure(
-                tempo_day_of(min(hours)), tempo_day_of(max(hours))
+                tempo_day_of(min(hours)), tempo_day_of(utc_now()) + timedelta(days=1)
             )
             tempo = calendar.data
         book = PriceBook(tuple(sets))

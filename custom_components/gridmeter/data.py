@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from .pricing import Plan
 from .providers.models import (
     AreaAverage,
     Contract,
@@ -83,6 +84,8 @@ class MeterData:
     """The supply has prices (money statistics and cost sensors)."""
     money: dict[str, EnergyTotals] = field(default_factory=dict)
     """€ of the money series (``cost``, ``compensation``) over the same periods."""
+    plans: frozenset[Plan] = frozenset()
+    """The plans of the supply's price sets (a Tempo set: the colour sensors)."""
     latest_data: datetime | None = None
     """End of the newest hour with data."""
     last_peak: PowerPeak | None = None

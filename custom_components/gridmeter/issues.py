@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 import math
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -20,6 +21,7 @@ from .const import (
     STANDARD_POWERS_KW,
 )
 from .data import ConnectionStatus, MeterData
+from .pricing import power_saving
 
 if TYPE_CHECKING:
     from .coordinator import GridMeterConfigEntry
@@ -60,6 +62,60 @@ def power_advice(meter: MeterData) -> float | None:
         return None
     suggestion = suggest_power(peak.kw)
     return None if math.isclose(suggestion, contracted) else suggestion
+
+
+SAVING_KEYS = {
+    "contracted_power_too_high": "contracted_power_too_high_saving",
+    "contracted_power_too_low": "contracted_power_too_low_saving",
+}
+"""The variant of each contracted-power issue that states the euros."""
+
+
+def yearly_saving(
+    entry: GridMeterConfigEntry, meter: MeterData, suggestion: float
+) -> float | None:
+    """Return the yearly saving (€, taxes included) of the suggested power.
+
+    From the power-term prices (€/kW/year) of the supply's price set in force
+    today; negative when the suggestion costs more; None when no power-term
+    price is entered (or no contract is known).
+    """
+    if meter.contract is None or not meter.contract.contracted_power_kw:
+        return None
+    sets = entry.runtime_data.coordinator.costs.sets(meter.point.meter_id)
+    today = dt_util.utcnow().astimezone(ZoneInfo(meter.point.timezone)).date()
+    in_force = [s for s in sets if s.valid_from <= today]
+    if not in_force:
+        return None
+    return power_saving(in_force[-1], meter.contract.contracted_power_kw, suggestion)
+
+
+def _power_issue(
+    meter: MeterData, suggestion: float, saving: float | None
+) -> tuple[str, dict[str, str]]:
+    """Return the translation key and placeholders of a contracted-power issue.
+
+    With power-term prices entered, the variant that states the euros: the
+    yearly saving of a lower power, the yearly extra cost of a higher one.
+    """
+    assert meter.contract is not None and meter.year_peak is not None
+    contracted = max(meter.contract.contracted_power_kw)
+    key = (
+        "contracted_power_too_high"
+        if suggestion < contracted
+        else "contracted_power_too_low"
+    )
+    placeholders = {
+        "meter": meter.point.address or meter.point.meter_id,
+        "contracted": f"{contracted:g}",
+        "peak": f"{meter.year_peak.kw:g}",
+        "suggested": f"{suggestion:g}",
+    }
+    # The euros only when they say what the key says (a lower power saves).
+    if saving is not None and (saving > 0) == (suggestion < contracted) and saving:
+        key = SAVING_KEYS[key]
+        placeholders["saving"] = f"{abs(saving):.2f}"
+    return key, placeholders
 
 
 @callback
@@ -110,23 +166,17 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
         power_id = _issue_id("contracted_power", entry, meter_id)
         suggestion = power_advice(meter)
         if suggestion is not None and meter.contract and meter.year_peak:
+            key, placeholders = _power_issue(
+                meter, suggestion, yearly_saving(entry, meter, suggestion)
+            )
             ir.async_create_issue(
                 hass,
                 DOMAIN,
                 power_id,
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
-                translation_key=(
-                    "contracted_power_too_high"
-                    if suggestion < max(meter.contract.contracted_power_kw)
-                    else "contracted_power_too_low"
-                ),
-                translation_placeholders={
-                    "meter": name,
-                    "contracted": f"{max(meter.contract.contracted_power_kw):g}",
-                    "peak": f"{meter.year_peak.kw:g}",
-                    "suggested": f"{suggestion:g}",
-                },
+                translation_key=key,
+                translation_placeholders=placeholders,
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, power_id)

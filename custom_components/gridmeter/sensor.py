@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
@@ -35,8 +35,10 @@ from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
 from .data import ConnectionStatus, EnergyTotals, Insights, MeterData
 from .entity import GreenWindowEntity, GridMeterEntity, device_info
 from .green import current_window, next_window
+from .pricing import Plan, tempo_day
 from .providers.digiwatt import Appliance
 from .providers.models import EnergyKind, GreenWindow, LivePower
+from .providers.signals import TempoColour
 from .spec import REALTIME, Capability
 from .statistics import CURRENCY_EUR
 from .tariffs import FranceHPHC
@@ -298,6 +300,32 @@ ENERGY_PRICE_SENSOR = GridMeterSensorDescription(
     # clock, PVPC every hour).
     value_fn=lambda meter: None,
     has_fn=_priced,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TempoSensorDescription(GridMeterSensorDescription):
+    """The colour of a Tempo day: today's (offset 0) or tomorrow's (1)."""
+
+    day_offset: int
+
+
+def _tempo_priced(meter: MeterData) -> bool:
+    return Plan.FR_TEMPO in meter.plans
+
+
+TEMPO_SENSORS: tuple[TempoSensorDescription, ...] = tuple(
+    TempoSensorDescription(
+        key=f"tempo_colour_{day}",
+        translation_key=f"tempo_colour_{day}",
+        device_class=SensorDeviceClass.ENUM,
+        options=[colour.value for colour in TempoColour],
+        # Read from the shared Tempo calendar by the entity, at the instant.
+        value_fn=lambda meter: None,
+        has_fn=_tempo_priced,
+        day_offset=offset,
+    )
+    for offset, day in enumerate(("today", "tomorrow"))
 )
 
 STATUS_SENSOR = GridMeterSensorDescription(
@@ -594,6 +622,8 @@ def _descriptions() -> Iterator[
     for description in MONEY_SENSORS:
         yield description, GridMeterSensor
     yield ENERGY_PRICE_SENSOR, GridMeterEnergyPriceSensor
+    for tempo in TEMPO_SENSORS:
+        yield tempo, GridMeterTempoSensor
 
 
 class GridMeterSensor(GridMeterEntity, SensorEntity):
@@ -719,6 +749,42 @@ class GridMeterEnergyPriceSensor(GridMeterSensor):
         return coordinator.costs.current_price(
             meter.point.meter_id, supply.tariff, dt_util.utcnow()
         )
+
+
+class GridMeterTempoSensor(GridMeterSensor):
+    """The colour of today's or tomorrow's Tempo day (06:00 → 06:00 Paris).
+
+    Read from the shared Tempo calendar; unknown until RTE publishes it. The
+    day turns at 06:00 Paris time, on the hour: re-evaluated every hour and
+    whenever the calendar learns a colour.
+    """
+
+    entity_description: TempoSensorDescription
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the clock."""
+        await super().async_added_to_hass()
+
+        @callback
+        def _tick(_now: datetime) -> None:
+            self.async_write_ha_state()
+
+        self.async_on_remove(
+            async_track_time_change(self.hass, _tick, minute=0, second=0)
+        )
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """The colour, None while it is not published."""
+        if self.meter is None:
+            return None
+        day = tempo_day(dt_util.utcnow()) + timedelta(
+            days=self.entity_description.day_offset
+        )
+        colour = self.coordinator.costs.tempo.get(day)
+        return colour.value if colour is not None else None
 
 
 class GreenWindowSensor(GreenWindowEntity, SensorEntity):

@@ -26,7 +26,8 @@ whole micro-euros (nearest, 0.000001 €). When a register is split by tariff
 period (``consumption_p1`` …), each period series is priced with its own
 period's price (an hour's 30-minute halves may belong to two periods) and
 the hour's total ``cost`` is the exact sum of the rounded ``cost_<period>``
-rows; otherwise the total is priced at the calendar's period of the hour.
+rows (a period has a row where its energy series has one, so money series
+are as sparse as the energy they price); otherwise the total is priced at the calendar's period of the hour.
 Compensation = kWh returned × the set's compensation price (no tax added),
 built the same way from ``return`` and ``return_<period>``. An hour whose
 price is not known (no set yet, PVPC not published, Tempo colour unknown)

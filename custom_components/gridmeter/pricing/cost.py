@@ -243,7 +243,9 @@ def _price_register(
         # The total is the exact sum of the rounded parts: cost == Σ periods.
         totals[hour] = sum(parts.values()) / _MICRO
         for period, micro in parts.items():
-            if period is not None:
+            # A period gets a row where its energy series has one (as sparse
+            # as the energy it prices: half the rows of a dense series).
+            if period is not None and hour in periods[period]:
                 by_period[period][hour] = micro / _MICRO
     if totals:
         result.rows[target] = totals
