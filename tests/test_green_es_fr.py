@@ -1,0 +1,303 @@
+"""Green windows for Spanish and French homes, from their national grids.
+
+Datadis entries read Red Eléctrica's real-time simulator (and, with a token,
+ESIOS forecasts); France's grid source reads éCO2mix, Tempo and the RTE data
+portal simulators. Every expectation is the rule (`green_rule`) applied to
+what the simulators serve, fetched again here with the plain clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.gridmeter.const import (
+    CONF_ESIOS_TOKEN,
+    CONF_GREEN,
+    CONF_GREEN_MIN_HOURS,
+    CONF_GREEN_THRESHOLD,
+    CONF_SOURCE_URLS,
+    DOMAIN,
+)
+from custom_components.gridmeter.green_rule import (
+    GreenOptions,
+    GridShares,
+    green_windows as rule_windows,
+)
+from custom_components.gridmeter.grid_systems import GridSystem, grid_system_for
+from custom_components.gridmeter.pricing import Country
+from custom_components.gridmeter.providers.esios import ElectricSystem, EsiosClient
+from custom_components.gridmeter.providers.ree_demanda import ReeDemandaClient
+from custom_components.gridmeter.providers.signals import GridMix
+from custom_components.gridmeter.sources import shared_sources
+from simulator.common import serving
+from simulator.esios import DEMO_TOKEN, EsiosSimulator
+from simulator.ree_demanda import ReeDemandaSimulator
+
+from .conftest import NOW, setup_entry
+from .datadis_sim import FLAT, RunningSim
+from .test_datadis_sync import (  # noqa: F401 - fixtures
+    flat_only,
+    short_history,
+    with_options,
+)
+
+pytestmark = [
+    pytest.mark.freeze_time(NOW, tick=True),
+    pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations"),
+]
+
+CANARY_ZONE = ZoneInfo("Atlantic/Canary")
+MADRID = ZoneInfo("Europe/Madrid")
+FLAT_METER = FLAT[:20]
+REE_PENINSULA = "demandaGeneracionPeninsula"
+
+
+@dataclass
+class Grid:
+    """The grid simulators of a test: REE real-time and ESIOS."""
+
+    ree: ReeDemandaSimulator
+    ree_url: str
+    esios: EsiosSimulator
+    esios_url: str
+    session: aiohttp.ClientSession
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"ree_demanda": self.ree_url, "esios": self.esios_url}
+
+    async def measured(self, system: ElectricSystem, now: datetime) -> list[GridMix]:
+        """What REE serves for the 8 local days up to today (a plain client)."""
+        client = ReeDemandaClient(self.session, base_url=self.ree_url)
+        zone = CANARY_ZONE if system is ElectricSystem.CANARIAS else MADRID
+        today = now.astimezone(zone).date()
+        rows: dict[datetime, GridMix] = {}
+        for back in range(7, -1, -1):
+            answer = await client.fetch_mix(system, today - timedelta(days=back))
+            rows.update((row.start, row) for row in answer.rows)
+        return list(rows.values())
+
+    async def forecast(self, now: datetime) -> list[GridMix]:
+        client = EsiosClient(self.session, token=DEMO_TOKEN, base_url=self.esios_url)
+        today = now.astimezone(MADRID).date()
+        answer = await client.fetch_forecast(
+            ElectricSystem.PENINSULAR, today, today + timedelta(days=1)
+        )
+        return list(answer.rows)
+
+
+@pytest.fixture
+async def grid(socket_enabled: None) -> AsyncIterator[Grid]:
+    """REE and ESIOS simulators on local ports, on the (frozen) system clock."""
+    ree, esios = ReeDemandaSimulator(), EsiosSimulator()
+    async with (
+        serving(ree.app, access_log=False) as ree_url,
+        serving(esios.app, access_log=False) as esios_url,
+        aiohttp.ClientSession() as session,
+    ):
+        yield Grid(ree, ree_url, esios, esios_url, session)
+
+
+def on_grid(entry: MockConfigEntry, grid: Grid, **options: Any) -> MockConfigEntry:
+    """The entry reading the grid simulators, with these options added."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**entry.data, CONF_SOURCE_URLS: grid.urls},
+        options={**entry.options, **options},
+    )
+
+
+def ree_requests(grid: Grid) -> int:
+    return grid.ree.count(REE_PENINSULA)
+
+
+def entity_id(
+    entity_registry: er.EntityRegistry, platform: str, meter: str, key: str
+) -> str:
+    found = entity_registry.async_get_entity_id(
+        platform, DOMAIN, f"datadis_{meter}_{key}".lower()
+    )
+    assert found, (platform, key)
+    return found
+
+
+# -- which grid a supply is on --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("country", "province", "postal", "expected"),
+    [
+        (Country.SPAIN, "28", "28001", GridSystem.ES_PENINSULAR),
+        (Country.SPAIN, "35", None, GridSystem.ES_CANARIAS),
+        (Country.SPAIN, "38", "", GridSystem.ES_CANARIAS),
+        (Country.SPAIN, "7", None, GridSystem.ES_BALEARES),
+        (Country.SPAIN, "07", None, GridSystem.ES_BALEARES),
+        (Country.SPAIN, "51", None, GridSystem.ES_CEUTA),
+        (Country.SPAIN, "52", None, GridSystem.ES_MELILLA),
+        (Country.SPAIN, None, "38001", GridSystem.ES_CANARIAS),
+        (Country.SPAIN, "", "07800", GridSystem.ES_BALEARES),
+        (Country.SPAIN, "99", "41001", GridSystem.ES_PENINSULAR),
+        (Country.SPAIN, None, None, None),
+        (Country.SPAIN, "xx", "1234", None),
+        (Country.FRANCE, None, "69003", GridSystem.FR),
+        (Country.ITALY, "RM", "00100", None),
+        (None, "28", "28001", None),
+    ],
+)
+def test_grid_system_for(
+    country: Country | None,
+    province: str | None,
+    postal: str | None,
+    expected: GridSystem | None,
+) -> None:
+    """Province first, postal code second; France is one grid."""
+    assert grid_system_for(country, province, postal) is expected
+
+
+def test_grid_system_keys() -> None:
+    assert GridSystem.ES_CANARIAS.key == "grid:es_canarias"
+    assert GridSystem.ES_CANARIAS.timezone == "Atlantic/Canary"
+    assert GridSystem.ES_CEUTA.timezone == "Africa/Ceuta"
+    assert GridSystem.FR.timezone == "Europe/Paris"
+    assert GridSystem.FR.electric_system is None
+
+
+# -- Spain: estimates from the last 7 days ----------------------------------------
+
+
+async def test_spanish_windows_from_estimates(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Without a token the windows are the rule applied to REE's last 7 days,
+    labelled as estimates in the calendar and the sensors.
+    """
+    entry = on_grid(flat_only, grid)
+    await setup_entry(hass, entry)
+    assert ree_requests(grid) == 8  # 7 past days and today, once
+
+    now = dt_util.utcnow()
+    shares = GridShares.from_mix(
+        await grid.measured(ElectricSystem.PENINSULAR, now), "Europe/Madrid"
+    )
+    expected = rule_windows(shares, now, GreenOptions())
+    meter = entry.runtime_data.coordinator.data.meters[FLAT_METER]
+    assert expected
+    assert meter.green_windows == expected
+    assert all(w.basis == "estimate" for w in expected)
+    assert meter.grid is not None
+    assert dict(meter.grid.shares.measured) == dict(shares.measured)
+
+    share = hass.states.get(
+        entity_id(entity_registry, "sensor", FLAT_METER, "renewable_share")
+    )
+    assert share is not None
+    now_share = shares.share_at(now)
+    assert now_share is not None and now_share.basis.value == "estimate"
+    assert float(share.state) == round(now_share.share * 100, 1)
+    assert share.attributes["basis"] == "estimate"
+
+    start = hass.states.get(
+        entity_id(entity_registry, "sensor", FLAT_METER, "next_green_window_start")
+    )
+    assert start is not None
+    assert start.state == expected[0].start.isoformat()
+    assert start.attributes["basis"] == "estimate"
+
+    calendar = entity_id(entity_registry, "calendar", FLAT_METER, "green_windows")
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": calendar, "start_date_time": now, "duration": {"hours": 30}},
+        blocking=True,
+        return_response=True,
+    )
+    events = response[calendar]["events"]  # type: ignore[index]
+    assert len(events) == len(expected)
+    for event, window in zip(events, expected, strict=True):
+        share_text = f"{window.renewable_share:.0%}"
+        assert event["summary"] == f"Green window · {share_text} renewable · estimate"
+    # No carbon intensity for Spain (REE's real-time service gives none).
+    assert (
+        entity_registry.async_get_entity_id(
+            "sensor", DOMAIN, f"datadis_{FLAT_METER}_carbon_intensity".lower()
+        )
+        is None
+    )
+
+
+async def test_spanish_windows_with_forecasts(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    """With an ESIOS token the coming hours are ESIOS's forecasts."""
+    entry = on_grid(flat_only, grid, **{CONF_ESIOS_TOKEN: DEMO_TOKEN})
+    await setup_entry(hass, entry)
+    # Four ESIOS series, once.
+    series = [f"/indicators/{i}" for i in (541, 542, 543, 460)]
+    assert [grid.esios.count(path) for path in series] == [1, 1, 1, 1]
+    now = dt_util.utcnow()
+    rows = await grid.measured(ElectricSystem.PENINSULAR, now)
+    rows += await grid.forecast(now)
+    shares = GridShares.from_mix(rows, "Europe/Madrid")
+    expected = rule_windows(shares, now, GreenOptions())
+    meter = entry.runtime_data.coordinator.data.meters[FLAT_METER]
+    assert expected
+    assert meter.green_windows == expected
+    assert meter.grid is not None and meter.grid.forecasts
+    share = meter.grid.shares.share_at(now)
+    assert share is not None and share.basis.value == "forecast"
+    assert {w.basis for w in expected} <= {"forecast", "measured"}
+
+
+async def test_options_change_threshold_and_length(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    """The user's threshold and minimum length go into the rule; off is off."""
+    entry = on_grid(
+        flat_only, grid, **{CONF_GREEN_THRESHOLD: 30, CONF_GREEN_MIN_HOURS: 3}
+    )
+    await setup_entry(hass, entry)
+    now = dt_util.utcnow()
+    shares = GridShares.from_mix(
+        await grid.measured(ElectricSystem.PENINSULAR, now), "Europe/Madrid"
+    )
+    expected = rule_windows(shares, now, GreenOptions(threshold=0.3, min_hours=3))
+    assert (
+        entry.runtime_data.coordinator.data.meters[FLAT_METER].green_windows == expected
+    )
+    assert all(w.end - w.start >= timedelta(hours=3) for w in expected)
+
+
+async def test_green_windows_off(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    entry = on_grid(flat_only, grid, **{CONF_GREEN: False})
+    await setup_entry(hass, entry)
+    assert entry.runtime_data.coordinator.data.meters[FLAT_METER].green_windows is None
+    assert ree_requests(grid) == 0
+    assert "grid:es_peninsular" not in shared_sources(hass)
