@@ -10,42 +10,55 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.gridmeter.const import (
+    CONF_BASE_URL,
     CONF_ESIOS_TOKEN,
     CONF_GREEN,
     CONF_GREEN_MIN_HOURS,
     CONF_GREEN_THRESHOLD,
+    CONF_PROVIDER,
     CONF_SOURCE_URLS,
     DOMAIN,
 )
+from custom_components.gridmeter.green import current_window
 from custom_components.gridmeter.green_rule import (
     GreenOptions,
     GridShares,
     green_windows as rule_windows,
 )
+from custom_components.gridmeter.grid_sources import GridSignalSource
 from custom_components.gridmeter.grid_systems import GridSystem, grid_system_for
 from custom_components.gridmeter.pricing import Country
 from custom_components.gridmeter.providers.esios import ElectricSystem, EsiosClient
 from custom_components.gridmeter.providers.ree_demanda import ReeDemandaClient
 from custom_components.gridmeter.providers.signals import GridMix
-from custom_components.gridmeter.sources import shared_sources
+from custom_components.gridmeter.sources import (
+    async_acquire,
+    async_release,
+    shared_sources,
+)
 from simulator.common import serving
 from simulator.esios import DEMO_TOKEN, EsiosSimulator
 from simulator.ree_demanda import ReeDemandaSimulator
 
 from .conftest import NOW, setup_entry
-from .datadis_sim import FLAT, RunningSim
+from .datadis_sim import CANARY, CEUTA, FLAT, PASSWORD, SOLAR, RunningSim
 from .test_datadis_sync import (  # noqa: F401 - fixtures
     flat_only,
     short_history,
@@ -301,3 +314,228 @@ async def test_green_windows_off(
     assert entry.runtime_data.coordinator.data.meters[FLAT_METER].green_windows is None
     assert ree_requests(grid) == 0
     assert "grid:es_peninsular" not in shared_sources(hass)
+
+
+# -- one fetch per grid, whatever the number of entries ----------------------------
+
+
+def account(datadis: RunningSim, username: str) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Datadis {username[-4:]}",
+        unique_id=username,
+        data={
+            CONF_PROVIDER: "datadis",
+            CONF_USERNAME: username,
+            CONF_PASSWORD: PASSWORD,
+            CONF_BASE_URL: datadis.url,
+        },
+    )
+
+
+async def test_two_entries_share_one_fetch(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two peninsular accounts (Madrid, Sevilla): one source, one set of requests."""
+    first = on_grid(flat_only, grid)
+    second = on_grid(account(datadis, "X1234567L"), grid)
+    await setup_entry(hass, first)
+    await setup_entry(hass, second)
+    assert shared_sources(hass)["grid:es_peninsular"] == 2
+    assert ree_requests(grid) == 8
+    solar = second.runtime_data.coordinator.data.meters[SOLAR[:20]]
+    flat = first.runtime_data.coordinator.data.meters[FLAT_METER]
+    assert solar.green_windows
+    assert solar.green_windows == flat.green_windows
+    # The next hour: one request for both.
+    moment = dt_util.utcnow().replace(minute=6, second=0) + timedelta(hours=1)
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, moment)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert ree_requests(grid) == 9
+    # The last one out stops it.
+    await hass.config_entries.async_unload(first.entry_id)
+    assert shared_sources(hass)["grid:es_peninsular"] == 1
+    await hass.config_entries.async_unload(second.entry_id)
+    assert "grid:es_peninsular" not in shared_sources(hass)
+
+
+async def test_canary_supply_follows_the_canary_grid(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    short_history: None,  # noqa: F811
+) -> None:
+    """The Las Palmas flat reads the Canary system, by Canary clock hours;
+    the Ceuta flat of the same account reads Ceuta's.
+    """
+    entry = on_grid(account(datadis, "87654321X"), grid)
+    await setup_entry(hass, entry)
+    sources = shared_sources(hass)
+    assert sources["grid:es_canarias"] == 1
+    assert sources["grid:es_ceuta"] == 1
+    assert "grid:es_peninsular" not in sources
+    assert grid.ree.count("demandaGeneracionCanarias") == 8
+    now = dt_util.utcnow()
+    shares = GridShares.from_mix(
+        await grid.measured(ElectricSystem.CANARIAS, now), "Atlantic/Canary"
+    )
+    expected = rule_windows(shares, now, GreenOptions())
+    meters = entry.runtime_data.coordinator.data.meters
+    canary = meters[CANARY[:20]]
+    assert expected
+    assert canary.green_windows == expected
+    assert canary.grid is not None
+    assert canary.grid.system is GridSystem.ES_CANARIAS
+    ceuta = meters[CEUTA[:20]]
+    assert ceuta.grid is not None and ceuta.grid.system is GridSystem.ES_CEUTA
+    assert ceuta.green_windows != canary.green_windows
+
+
+# -- entities at the boundaries, failures, restarts --------------------------------
+
+
+async def test_binary_sensor_flips_at_boundaries(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """On from a window's first second to its end, off outside; the windows
+    are recomputed every hour (the horizon moves on, new hours arrive).
+    """
+    entry = on_grid(flat_only, grid)
+    await setup_entry(hass, entry)
+    binary = entity_id(entity_registry, "binary_sensor", FLAT_METER, "in_green_window")
+    coordinator = entry.runtime_data.coordinator
+
+    def windows() -> tuple[Any, ...]:
+        return coordinator.data.meters[FLAT_METER].green_windows or ()
+
+    async def at(moment: datetime) -> str:
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        state = hass.states.get(binary)
+        assert state is not None
+        expected = current_window(windows(), moment) is not None
+        assert state.state == ("on" if expected else "off"), moment
+        return state.state
+
+    # A window at the end of the horizon may grow as the horizon moves on,
+    # and tomorrow's estimates move as today's hours are measured: at every
+    # edge the state is the windows' own; it must have turned on and off.
+    flips: set[tuple[str, str]] = set()
+    now = dt_util.utcnow()
+    for _ in range(6):
+        upcoming = [w for w in windows() if w.end > now]
+        assert upcoming
+        window = upcoming[0]
+        edge = window.start if window.start > now else window.end
+        before = await at(edge - timedelta(seconds=1))
+        after = await at(edge)
+        if before != after:
+            flips.add((before, after))
+        now = edge
+    assert flips == {("off", "on"), ("on", "off")}
+    requests = ree_requests(grid)
+    assert requests <= 8 + int((now - NOW).total_seconds() // 3600) + 1
+
+
+async def test_failure_keeps_known_windows(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """REE down for hours: the windows stay (from what is stored), entities
+    stay available; the next answer fills the gap.
+    """
+    entry = on_grid(flat_only, grid)
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    meter = coordinator.data.meters[FLAT_METER]
+    assert meter.grid is not None
+    measured = dict(meter.grid.shares.measured)
+    grid.ree.fail_next(REE_PENINSULA, 503, times=3)
+    for hours in (1, 2, 3):
+        moment = NOW.replace(minute=6) + timedelta(hours=hours)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        meter = coordinator.data.meters[FLAT_METER]
+        assert meter.grid is not None
+        assert dict(meter.grid.shares.measured) == measured
+        assert meter.green_windows == meter.grid.windows(moment, GreenOptions())
+        assert meter.green_windows
+        state = hass.states.get(
+            entity_id(entity_registry, "binary_sensor", FLAT_METER, "in_green_window")
+        )
+        assert state is not None and state.state in ("on", "off")
+    moment = NOW.replace(minute=6) + timedelta(hours=4)
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, moment)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    meter = coordinator.data.meters[FLAT_METER]
+    assert meter.grid is not None
+    assert len(meter.grid.shares.measured) > len(measured)
+
+
+async def test_restart_sends_nothing_within_the_hour(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    """What was read is stored: a reload within the hour asks REE nothing."""
+    entry = on_grid(flat_only, grid)
+    await setup_entry(hass, entry)
+    assert ree_requests(grid) == 8
+    windows = entry.runtime_data.coordinator.data.meters[FLAT_METER].green_windows
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert ree_requests(grid) == 8
+    meter = entry.runtime_data.coordinator.data.meters[FLAT_METER]
+    assert meter.green_windows == windows
+
+
+# -- a DST day, at the source -------------------------------------------------------
+
+AUTUMN = datetime(2026, 10, 24, 20, 0, tzinfo=UTC)
+"""Horizon over the night Madrid's clocks go back (25 October 2026, 03:00 → 02:00)."""
+SPRING = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("now", [AUTUMN, SPRING])
+async def test_dst_windows_at_the_source(
+    hass: HomeAssistant,
+    grid: Grid,
+    freezer: FrozenDateTimeFactory,
+    now: datetime,
+) -> None:
+    """Across the changes of time, estimates by Madrid clock hour (the rule)."""
+    freezer.move_to(now)
+    source = await async_acquire(
+        hass,
+        GridSystem.ES_PENINSULAR.key,
+        "test",
+        lambda: GridSignalSource(hass, GridSystem.ES_PENINSULAR, urls=grid.urls),
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    shares = GridShares.from_mix(
+        await grid.measured(ElectricSystem.PENINSULAR, now), "Europe/Madrid"
+    )
+    expected = rule_windows(shares, now, GreenOptions())
+    assert expected
+    assert source.data.windows(now) == expected
+    hours = {now + timedelta(hours=n) for n in range(24)}
+    assert all(shares.share_at(h) is not None for h in hours)
+    await async_release(hass, GridSystem.ES_PENINSULAR.key, "test")
