@@ -18,6 +18,7 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -36,6 +37,7 @@ from custom_components.gridmeter.const import (
     CONF_SOURCE_URLS,
     DOMAIN,
 )
+from custom_components.gridmeter.diagnostics import async_get_config_entry_diagnostics
 from custom_components.gridmeter.green import current_window
 from custom_components.gridmeter.green_rule import (
     GreenOptions,
@@ -57,7 +59,7 @@ from simulator.common import serving
 from simulator.esios import DEMO_TOKEN, EsiosSimulator
 from simulator.ree_demanda import ReeDemandaSimulator
 
-from .conftest import NOW, setup_entry
+from .conftest import NO_GRID, NOW, setup_entry
 from .datadis_sim import CANARY, CEUTA, FLAT, PASSWORD, SOLAR, RunningSim
 from .test_datadis_sync import (  # noqa: F401 - fixtures
     flat_only,
@@ -539,3 +541,85 @@ async def test_dst_windows_at_the_source(
     hours = {now + timedelta(hours=n) for n in range(24)}
     assert all(shares.share_at(h) is not None for h in hours)
     await async_release(hass, GridSystem.ES_PENINSULAR.key, "test")
+
+
+# -- options: the ESIOS token is checked when entered -------------------------------
+
+
+async def test_datadis_options_check_the_esios_token(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    """A wrong token, ESIOS down: translated errors; the right one is kept
+    (trimmed) and brings forecasts; diagnostics never show it.
+    """
+    entry = on_grid(flat_only, grid)
+    await setup_entry(hass, entry)
+    base = {
+        "refresh_time": "06:45:00",
+        "supplies": [FLAT_METER],
+        CONF_GREEN: True,
+        CONF_GREEN_THRESHOLD: 55,
+        CONF_GREEN_MIN_HOURS: 2,
+    }
+
+    async def submit(**answers: Any) -> Any:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert result["type"] is FlowResultType.FORM
+        return await hass.config_entries.options.async_configure(
+            result["flow_id"], {**base, **answers}
+        )
+
+    result = await submit(**{CONF_ESIOS_TOKEN: "not-a-token"})
+    assert result["errors"] == {CONF_ESIOS_TOKEN: "invalid_auth"}
+    grid.esios.fail_next("1001", 503)
+    result = await submit(**{CONF_ESIOS_TOKEN: DEMO_TOKEN})
+    assert result["errors"] == {CONF_ESIOS_TOKEN: "cannot_connect"}
+    result = await submit(**{CONF_ESIOS_TOKEN: f"  {DEMO_TOKEN} "})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_ESIOS_TOKEN] == DEMO_TOKEN
+    meter = entry.runtime_data.coordinator.data.meters[FLAT_METER]
+    assert meter.grid is not None and meter.grid.forecasts
+    now = dt_util.utcnow()
+    assert meter.green_windows == meter.grid.windows(
+        now, GreenOptions(threshold=0.55, min_hours=2)
+    )
+    # The same token again is not checked again (no request to ESIOS).
+    checks = grid.esios.count("/indicators/1001")
+    result = await submit(**{CONF_ESIOS_TOKEN: DEMO_TOKEN})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert grid.esios.count("/indicators/1001") == checks
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert DEMO_TOKEN not in str(diagnostics)
+    assert diagnostics["green"]["forecast_credentials"] is True
+
+
+async def test_options_token_check_cannot_connect(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    """ESIOS unreachable (refused): cannot_connect, nothing kept."""
+    entry = MockConfigEntry(
+        domain=flat_only.domain,
+        title=flat_only.title,
+        unique_id=flat_only.unique_id,
+        data={**flat_only.data, CONF_SOURCE_URLS: {"esios": NO_GRID}},
+        options=dict(flat_only.options),
+    )
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "refresh_time": "06:45:00",
+            "supplies": [FLAT_METER],
+            CONF_ESIOS_TOKEN: DEMO_TOKEN,
+        },
+    )
+    assert result["errors"] == {CONF_ESIOS_TOKEN: "cannot_connect"}
+    assert CONF_ESIOS_TOKEN not in entry.options

@@ -134,20 +134,26 @@ def _local_day_end(day: date, zone: ZoneInfo) -> datetime:
 
 
 def days_to_read(
-    fetched: Mapping[str, datetime], today: date, zone: ZoneInfo
+    fetched: Mapping[str, datetime], now: datetime, zone: ZoneInfo
 ) -> list[date]:
     """Spain: today (every hour) and each past day whose answer is incomplete.
 
     A past day is complete once its own answer was read after it ended, or
     once the next day's answer (which repeats its last hours from 21:00) was
-    read after it ended and its own answer after 21:00.
+    read after it ended and its own answer after 21:00. Today's answer is
+    read now, so yesterday read after 21:00 needs no other request.
     """
+    today = now.astimezone(zone).date()
     wanted: list[date] = []
     for back in range(ESTIMATE_DAYS, 0, -1):
         day = today - timedelta(days=back)
         end = _local_day_end(day, zone)
         own = fetched.get(day.isoformat())
-        following = fetched.get((day + timedelta(days=1)).isoformat())
+        following = (
+            now
+            if day + timedelta(days=1) == today
+            else fetched.get((day + timedelta(days=1)).isoformat())
+        )
         late = end - timedelta(hours=3)
         if own is not None and (
             own >= end or (own >= late and following is not None and following >= end)
@@ -390,7 +396,7 @@ class GridSignalSource(SharedSource[GridSignal]):
         zone = SYSTEM_TIME_ZONES[system]
         today = now.astimezone(zone).date()
         oldest = hour_start(now) - timedelta(days=KEEP_DAYS)
-        days = days_to_read(self.state.fetched, today, zone) if measured else []
+        days = days_to_read(self.state.fetched, now, zone) if measured else []
         for day in days:
             try:
                 answer = await self._ree.fetch_mix(system, day)
