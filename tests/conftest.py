@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 import logging
 import os
+from typing import Final
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -23,6 +24,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.gridmeter  # noqa: F401
+from custom_components.gridmeter import grid_sources
 from custom_components.gridmeter.const import CONF_BASE_URL, CONF_PROVIDER, DOMAIN
 
 from .datadis_sim import ALL_SUPPLIES, PASSWORD, RunningSim, running_datadis
@@ -58,6 +60,21 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Store snapshots the way Home Assistant does."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+NO_GRID: Final = "http://127.0.0.1:9"
+"""Where grid sources point in tests that give no simulator (refused at once)."""
+
+
+@pytest.fixture(autouse=True)
+def no_public_grid() -> Iterator[None]:
+    """Never reach the public grid services: an entry without simulator URLs
+    has its grid sources refused at once (they keep no data, show nothing).
+    """
+    with patch.dict(
+        grid_sources.DEFAULT_URLS, dict.fromkeys(grid_sources.DEFAULT_URLS, NO_GRID)
+    ):
+        yield
 
 
 @pytest.fixture

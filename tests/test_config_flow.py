@@ -313,6 +313,10 @@ async def test_options(
         CONF_REFRESH_TIME: "07:15:00",
         CONF_SUPPLIES: [FLAT[:20]],
         "excluded_supplies": ["ES0021500743219876QF"],
+        # The green-window options, at their defaults.
+        "green_windows": True,
+        "green_threshold": 50,
+        "green_min_hours": 1,
     }
     coordinator = datadis_entry.runtime_data.coordinator
     assert list(coordinator.data.meters) == [FLAT[:20]]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import override
 
 from homeassistant.components.calendar import (
@@ -19,6 +21,7 @@ from .entity import GreenWindowEntity, async_add_green_window_entities
 from .green import next_window
 from .notify import async_translate
 from .providers.models import GreenWindow
+from .providers.signals import SignalBasis
 
 PARALLEL_UPDATES = 0
 
@@ -46,12 +49,28 @@ class GreenWindowCalendar(GreenWindowEntity, CalendarEntity):
     """Green windows as calendar events, with a stable uid per window."""
 
     _summary = "{share}"
+    _summary_basis = "{share} {basis}"
+    _basis: Mapping[str, str] = MappingProxyType({})
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Load the event title in the user's language."""
+        """Load the event titles and basis labels in the user's language."""
         self._summary = await async_translate(self.hass, "green_window_summary")
+        self._summary_basis = await async_translate(
+            self.hass, "green_window_summary_basis"
+        )
+        self._basis = {
+            basis.value: await async_translate(self.hass, f"green_basis_{basis.value}")
+            for basis in SignalBasis
+        }
         await super().async_added_to_hass()
+
+    def _title(self, window: GreenWindow, share: str) -> str:
+        """Title an event: "Green window · 74% renewable · forecast"."""
+        if window.basis is None:
+            return self._summary.replace("{share}", share)
+        basis = self._basis.get(window.basis, window.basis)
+        return self._summary_basis.replace("{share}", share).replace("{basis}", basis)
 
     def _event(self, window: GreenWindow) -> CalendarEvent:
         share = (
@@ -62,7 +81,7 @@ class GreenWindowCalendar(GreenWindowEntity, CalendarEntity):
         return CalendarEvent(
             start=dt_util.as_local(window.start),
             end=dt_util.as_local(window.end),
-            summary=self._summary.replace("{share}", share),
+            summary=self._title(window, share),
             uid=f"{self.meter_id}-{window.start.isoformat()}".lower(),
         )
 

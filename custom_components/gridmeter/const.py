@@ -95,3 +95,17 @@ def option_key(name: str) -> str:
     "airConditioner" → "air_conditioner".
     """
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+# Green windows from the national grid (Spain, France): the hub options.
+CONF_GREEN: Final = "green_windows"
+CONF_GREEN_THRESHOLD: Final = "green_threshold"
+"""Renewable share (%) at or above which an hour is green."""
+CONF_GREEN_MIN_HOURS: Final = "green_min_hours"
+CONF_ESIOS_TOKEN: Final = "esios_token"  # noqa: S105 - a key, not a secret
+CONF_RTE_CLIENT_ID: Final = "rte_client_id"
+CONF_RTE_CLIENT_SECRET: Final = "rte_client_secret"  # noqa: S105 - a key
+GREEN_SECRETS: Final = frozenset(
+    {CONF_ESIOS_TOKEN, CONF_RTE_CLIENT_ID, CONF_RTE_CLIENT_SECRET}
+)
+"""Options diagnostics must redact."""

@@ -32,6 +32,7 @@ from .const import DOMAIN, LOGGER, RETRY_DELAY
 from .costs import MONEY_SERIES, CostKeeper, Supply, energy_series
 from .data import GridMeterData, MeterData
 from .exceptions import unexpected_error, update_error
+from .grid_green import GreenKeeper
 from .issues import (
     async_set_access_revoked,
     async_set_consent_issue,
@@ -223,6 +224,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         self.state: S = self.schema.model()
         self.memory = HourlyMemory()
         self.costs = CostKeeper(self)
+        self.green = GreenKeeper(self)
         self._read_back: set[str] = set()
         """Meters whose recent hours were read from the recorder (once)."""
         self.failures = FailureLog()
@@ -528,6 +530,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
         self._before_save()
         await self._store.async_save_state(self.state)
         await self.costs.async_shutdown()
+        await self.green.async_shutdown()
         await super().async_shutdown()
 
     # -- what entities see -------------------------------------------------------
@@ -629,7 +632,7 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
                 ),
             )
         )
-        return MeterData(
+        meter = MeterData(
             point=point,
             capabilities=self.spec.capabilities,
             kinds=kinds,
@@ -639,6 +642,8 @@ class GridMeterCoordinator[S](DataUpdateCoordinator[GridMeterData]):
             plans=frozenset(price_set.plan for price_set in sets),
             latest_data=self.memory.latest(point.meter_id),
         )
+        await self.green.async_apply(meter, now)
+        return meter
 
 
 def _earliest(*instants: datetime | None) -> datetime | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from .grid_systems import GridSignal
 from .pricing import Plan
 from .providers.models import (
     AreaAverage,
@@ -101,6 +102,8 @@ class MeterData:
     """When the data-sharing consent ends (providers that need one)."""
     green_windows: tuple[GreenWindow, ...] | None = None
     """Green windows (None: the supply has no source of them)."""
+    grid: GridSignal | None = None
+    """The supply's national grid signal (hourly shares, carbon), if followed."""
     insights: Insights | None = None
 
 

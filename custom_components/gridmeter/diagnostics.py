@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .coordinator import GridMeterConfigEntry
+from .data import MeterData
 from .storage import to_json
 
 # Secrets, personal identifiers and anything that locates the home; each
@@ -38,7 +40,7 @@ async def async_get_config_entry_diagnostics(
     coordinator = runtime.coordinator
     data = coordinator.data
     # Meters are keyed by their identifier: number them instead.
-    meters = [to_json(meter) for meter in (data.meters.values() if data else [])]
+    meters = [_meter_json(meter) for meter in (data.meters.values() if data else [])]
     aliases: dict[str, str] = {}
     return async_redact_data(
         {
@@ -53,6 +55,7 @@ async def async_get_config_entry_diagnostics(
             "next_run": coordinator.next_at.isoformat()
             if coordinator.next_at
             else None,
+            "green": coordinator.green.diagnostics(),
             "unexpected_failures": {
                 "runs_in_a_row": coordinator.failures.streak,
                 "total": coordinator.failures.total,
@@ -61,6 +64,20 @@ async def async_get_config_entry_diagnostics(
         },
         TO_REDACT | runtime.spec.redact,
     )
+
+
+def _meter_json(meter: MeterData) -> Any:
+    """Encode a meter's data; its grid signal only summed up (a week of hours)."""
+    document = to_json(dataclasses.replace(meter, grid=None))
+    if (grid := meter.grid) is not None:
+        document["grid"] = {
+            "system": grid.system.value,
+            "measured_hours": len(grid.shares.measured),
+            "forecast_hours": len(grid.shares.forecast),
+            "stress_periods": len(grid.stress),
+            "forecasts": grid.forecasts,
+        }
+    return document
 
 
 # CUPS, POD and PRM: the shapes of meter identifiers used as dictionary keys.

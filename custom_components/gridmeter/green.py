@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 import logging
-from typing import Protocol
+from typing import Final, Protocol
 
 from .providers.errors import AuthError, ProviderError, RateLimited, redact
 from .providers.models import GreenWindow
+from .providers.signals import SignalBasis
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,7 +57,9 @@ async def async_collect_windows(
 def merge_windows(*sources: Iterable[GreenWindow]) -> tuple[GreenWindow, ...]:
     """Join windows from several sources: overlapping ones become one window.
 
-    The merged window keeps the highest renewable share of its parts.
+    The merged window keeps the highest renewable share of its parts and
+    the weakest basis among them (estimate, then forecast, then measured):
+    a window partly estimated is never labelled a forecast.
     """
     merged: list[GreenWindow] = []
     for window in sorted((w for s in sources for w in s), key=lambda w: w.start):
@@ -71,10 +74,24 @@ def merge_windows(*sources: Iterable[GreenWindow]) -> tuple[GreenWindow, ...]:
                 start=last.start,
                 end=max(last.end, window.end),
                 renewable_share=max(shares) if shares else None,
+                basis=_weakest(last.basis, window.basis),
             )
         else:
             merged.append(window)
     return tuple(merged)
+
+
+_STRENGTH: Final = {
+    SignalBasis.ESTIMATE.value: 0,
+    SignalBasis.FORECAST.value: 1,
+    SignalBasis.MEASURED.value: 2,
+}
+
+
+def _weakest(*bases: str | None) -> str | None:
+    """Return the weakest basis given (None when no part says)."""
+    known = [basis for basis in bases if basis is not None]
+    return min(known, key=lambda b: _STRENGTH.get(b, -1), default=None)
 
 
 def current_window(

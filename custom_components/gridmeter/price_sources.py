@@ -249,6 +249,14 @@ class TempoSource(SharedSource[Mapping[date, TempoColour]]):
         self._schedule(utc_now())
 
     @override
+    async def async_shutdown(self) -> None:
+        """Cancel the timetable too (Home Assistant stopping)."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+        await super().async_shutdown()
+
+    @override
     async def async_stop(self) -> None:
         """Stop the timetable and save the colours."""
         if self._unsub is not None:

@@ -35,6 +35,7 @@ from .coordinator import GridMeterConfigEntry, GridMeterCoordinator
 from .data import ConnectionStatus, EnergyTotals, Insights, MeterData
 from .entity import GreenWindowEntity, GridMeterEntity, device_info
 from .green import current_window, next_window
+from .grid_systems import GridSignal
 from .pricing import Plan, tempo_day
 from .providers.digiwatt import Appliance
 from .providers.models import EnergyKind, GreenWindow, LivePower
@@ -518,9 +519,17 @@ LIVE_POWER = SensorEntityDescription(
 
 @dataclass(frozen=True, kw_only=True)
 class GreenWindowSensorDescription(SensorEntityDescription):
-    """A sensor computed from the green windows at the current instant."""
+    """A sensor computed from the green windows at the current instant.
+
+    A supply that follows its national grid (`MeterData.grid`) is read by
+    `grid_fn` when the description has one (a value every hour); `basis_fn`
+    says what the value rests on (measured, forecast, estimate).
+    """
 
     window_fn: Callable[[tuple[GreenWindow, ...], datetime], StateType | datetime]
+    grid_fn: Callable[[GridSignal, datetime], StateType] | None = None
+    basis_fn: Callable[[MeterData, datetime], str | None] = lambda m, now: None
+    has_fn: Callable[[MeterData], bool] = lambda meter: True
 
 
 def _share(windows: tuple[GreenWindow, ...], now: datetime) -> float | None:
@@ -530,18 +539,41 @@ def _share(windows: tuple[GreenWindow, ...], now: datetime) -> float | None:
     return round(window.renewable_share * 100, 1)
 
 
+def _grid_share(grid: GridSignal, now: datetime) -> float | None:
+    share = grid.shares.share_at(now)
+    return round(share.share * 100, 1) if share is not None else None
+
+
+def _share_basis(meter: MeterData, now: datetime) -> str | None:
+    if meter.grid is not None:
+        share = meter.grid.shares.share_at(now)
+        return share.basis.value if share is not None else None
+    window = current_window(meter.green_windows, now)
+    return window.basis if window is not None else None
+
+
+def _next_basis(meter: MeterData, now: datetime) -> str | None:
+    window = next_window(meter.green_windows, now)
+    return window.basis if window is not None else None
+
+
+CARBON_INTENSITY: Final = "gCO2eq/kWh"
+"""Grams of CO2 per kWh produced (the unit Home Assistant's CO2 sensors use)."""
+
 GREEN_SENSORS: tuple[GreenWindowSensorDescription, ...] = (
     GreenWindowSensorDescription(
         key="next_green_window_start",
         translation_key="next_green_window_start",
         device_class=SensorDeviceClass.TIMESTAMP,
         window_fn=lambda w, now: (win.start if (win := next_window(w, now)) else None),
+        basis_fn=_next_basis,
     ),
     GreenWindowSensorDescription(
         key="next_green_window_end",
         translation_key="next_green_window_end",
         device_class=SensorDeviceClass.TIMESTAMP,
         window_fn=lambda w, now: (win.end if (win := next_window(w, now)) else None),
+        basis_fn=_next_basis,
     ),
     GreenWindowSensorDescription(
         key="renewable_share",
@@ -549,6 +581,18 @@ GREEN_SENSORS: tuple[GreenWindowSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
         window_fn=_share,
+        grid_fn=_grid_share,
+        basis_fn=_share_basis,
+    ),
+    GreenWindowSensorDescription(
+        key="carbon_intensity",
+        translation_key="carbon_intensity",
+        native_unit_of_measurement=CARBON_INTENSITY,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        window_fn=lambda w, now: None,
+        grid_fn=lambda grid, now: grid.shares.carbon_now(now),
+        has_fn=lambda meter: meter.grid is not None and meter.grid.has_carbon,
     ),
 )
 
@@ -598,7 +642,7 @@ async def async_setup_entry(
                 entities.append(LivePowerSensor(live, coordinator, meter_id))
             if meter.green_windows is not None:
                 for green in GREEN_SENSORS:
-                    if (meter_id, green.key) not in known:
+                    if (meter_id, green.key) not in known and green.has_fn(meter):
                         known.add((meter_id, green.key))
                         entities.append(GreenWindowSensor(coordinator, meter_id, green))
         # Forget removed meters so that they come back if they reappear.
@@ -796,7 +840,22 @@ class GreenWindowSensor(GreenWindowEntity, SensorEntity):
     @override
     def native_value(self) -> StateType | datetime:
         """Evaluate the description at the current instant."""
-        return self.entity_description.window_fn(self.windows, dt_util.utcnow())
+        now = dt_util.utcnow()
+        meter = self.meter
+        grid_fn = self.entity_description.grid_fn
+        if grid_fn is not None and meter is not None and meter.grid is not None:
+            return grid_fn(meter.grid, now)
+        return self.entity_description.window_fn(self.windows, now)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What the value rests on: measured, forecast or estimate."""
+        meter = self.meter
+        if meter is None:
+            return None
+        basis = self.entity_description.basis_fn(meter, dt_util.utcnow())
+        return {"basis": basis} if basis is not None else None
 
 
 class LivePowerSensor(

@@ -51,6 +51,8 @@ class Capability(StrEnum):
     """The load right now."""
     GREEN_WINDOWS = "green_windows"
     """The hub itself tells green windows."""
+    GRID_SIGNAL = "grid_signal"
+    """Green windows from the supply's national grid (Red Eléctrica, RTE)."""
     NEIGHBOUR_FIGURE = "neighbour_figure"
     """Average consumption of homes of the same postal code."""
     APPLIANCES = "appliances"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...const import CONF_AUTHORIZED_NIF, PROVIDER_DATADIS
+from ...const import CONF_AUTHORIZED_NIF, GREEN_SECRETS, PROVIDER_DATADIS
 from ...pricing import Country
 from ...spec import Capability, ProviderSpec
 from .coordinator import DatadisCoordinator
@@ -17,6 +17,7 @@ SPEC = ProviderSpec(
             Capability.TARIFF_SPLIT,
             Capability.RETURN,
             Capability.MAX_POWER,
+            Capability.GRID_SIGNAL,
             Capability.CONTRACTED_POWER,
             Capability.NEIGHBOUR_FIGURE,
         }
@@ -24,5 +25,5 @@ SPEC = ProviderSpec(
     coordinator=DatadisCoordinator,
     config_flow=DatadisConfigFlow,
     options_flow=DatadisOptionsFlow,
-    redact=frozenset({CONF_AUTHORIZED_NIF, "cups", "area"}),
+    redact=frozenset({CONF_AUTHORIZED_NIF, "cups", "area"}) | GREEN_SECRETS,
 )

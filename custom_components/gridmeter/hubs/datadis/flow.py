@@ -37,6 +37,8 @@ from ...flow_helpers import (
     mask,
     with_base_url,
 )
+from ...green_flow import async_check_green, green_answers, green_fields
+from ...pricing import Country
 from ...providers.datadis import DEFAULT_BASE_URL
 from ...providers.errors import NoMeterPoints, NotAuthorized, ProviderError
 from ...providers.identifiers import is_valid_nif, normalize_nif
@@ -182,16 +184,20 @@ class DatadisOptionsFlow(HubOptionsFlow):
         entry: GridMeterConfigEntry = self.flow.config_entry
         coordinator = entry.runtime_data.coordinator
         choices = coordinator.meter_choices()
+        errors: dict[str, str] = {}
         if user_input is not None:
             # Remember what was deselected, so that supplies that appear later
             # are followed.
             chosen = user_input.get(CONF_SUPPLIES, [])
-            return self.flow.async_create_entry(
-                data={
-                    **user_input,
-                    CONF_EXCLUDED_SUPPLIES: [m for m in choices if m not in chosen],
-                }
-            )
+            answers = green_answers(user_input)
+            errors = await async_check_green(self.hass, entry, answers)
+            if not errors:
+                return self.flow.async_create_entry(
+                    data={
+                        **answers,
+                        CONF_EXCLUDED_SUPPLIES: [m for m in choices if m not in chosen],
+                    }
+                )
         schema = vol.Schema(
             {
                 vol.Required(
@@ -209,6 +215,9 @@ class DatadisOptionsFlow(HubOptionsFlow):
                         multiple=True,
                     )
                 ),
+                **green_fields(entry.options, Country.SPAIN),
             }
         )
-        return self.flow.async_show_form(step_id="init", data_schema=schema)
+        return self.flow.async_show_form(
+            step_id="init", data_schema=schema, errors=errors
+        )

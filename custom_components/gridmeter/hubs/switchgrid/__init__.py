@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
 
-from ...const import CONF_API_TOKEN, PROVIDER_SWITCHGRID
+from ...const import CONF_API_TOKEN, GREEN_SECRETS, PROVIDER_SWITCHGRID
 from ...coordinator import GridMeterConfigEntry
 from ...pricing import Country
 from ...spec import Capability, ProviderSpec, Withdrawal
@@ -32,6 +32,7 @@ SPEC = ProviderSpec(
             Capability.TARIFF_SPLIT,
             Capability.RETURN,
             Capability.MAX_POWER,
+            Capability.GRID_SIGNAL,
             Capability.SUBSCRIBED_POWER,
             Capability.TARIFF_OPTION,
             Capability.OFF_PEAK_HOURS,
@@ -58,5 +59,6 @@ SPEC = ProviderSpec(
             "webhook_id",
             "prm",
         }
-    ),
+    )
+    | GREEN_SECRETS,
 )

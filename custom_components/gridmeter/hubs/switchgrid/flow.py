@@ -61,6 +61,8 @@ from ...flow_helpers import (
     mask,
     with_base_url,
 )
+from ...green_flow import async_check_green, green_answers, green_fields
+from ...pricing import Country
 from ...providers.identifiers import is_valid_prm, normalize_prm
 from ...providers.switchgrid import (
     DEFAULT_BASE_URL,
@@ -445,12 +447,15 @@ class SwitchgridOptionsFlow(HubOptionsFlow):
         entry: GridMeterConfigEntry = self.flow.config_entry
         errors: dict[str, str] = {}
         if user_input is not None:
+            answers = green_answers(user_input)
             try:
                 parse_off_peak_hours(user_input.get(CONF_OFF_PEAK) or "HC (0H00-0H00)")
             except ValueError:
                 errors[CONF_OFF_PEAK] = "invalid_off_peak"
             else:
-                return self.flow.async_create_entry(data=user_input)
+                errors = await async_check_green(self.hass, entry, answers)
+            if not errors:
+                return self.flow.async_create_entry(data=answers)
         schema = vol.Schema(
             {
                 vol.Required(
@@ -461,6 +466,7 @@ class SwitchgridOptionsFlow(HubOptionsFlow):
                     CONF_OFF_PEAK,
                     description={"suggested_value": entry.options.get(CONF_OFF_PEAK)},
                 ): TextSelector(),
+                **green_fields(entry.options, Country.FRANCE),
             }
         )
         url = external_webhook_url(self.hass, entry.data[CONF_WEBHOOK_ID])
