@@ -47,9 +47,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.gridmeter.const import CONF_BASE_URL, DOMAIN
+from custom_components.gridmeter.hubs.datadis import coordinator as datadis_sync
 from custom_components.gridmeter.providers.models import MeterPoint
 from custom_components.gridmeter.statistics import statistic_id
-from custom_components.gridmeter.sync import datadis as datadis_sync
 
 from .bare import bare_import, capture_rows, renamed
 from .measure import Sample, measured, median, ratio, save

@@ -30,7 +30,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance
 
-from .const import CONF_SOURCE_URLS, DOMAIN
+from .const import DOMAIN
 from .price_sources import TEMPO_KEY, PvpcSource, TempoSource, pvpc_key
 from .pricing import (
     MONEY_OF,
@@ -48,7 +48,7 @@ from .providers.esios import electric_system_for, pvpc_zone_for
 from .providers.models import EnergyKind, MeterPoint, utc_now
 from .providers.signals import TempoColour
 from .providers.tempo import tempo_day_of
-from .sources import async_acquire, async_release
+from .sources import async_acquire, async_release, source_urls
 from .statistics import get_writer, money_statistic, series_key, statistic_id
 from .storage import StateSchema, TypedStore, account_key
 from .tariffs import TariffCalendar
@@ -198,7 +198,7 @@ class CostKeeper:
         zone = pvpc_zone_for(system)
         key = pvpc_key(zone)
         if key not in self._pvpc:
-            urls = self.coordinator.config_entry.data.get(CONF_SOURCE_URLS) or {}
+            urls = source_urls(self.coordinator.config_entry)
             entry_id = self.coordinator.config_entry.entry_id
             source = await async_acquire(
                 self.hass,
@@ -219,7 +219,7 @@ class CostKeeper:
         if not any(s.plan is Plan.FR_TEMPO for s in sets):
             return None
         if self._tempo is None:
-            urls = self.coordinator.config_entry.data.get(CONF_SOURCE_URLS) or {}
+            urls = source_urls(self.coordinator.config_entry)
             self._tempo = await async_acquire(
                 self.hass,
                 TEMPO_KEY,

@@ -30,7 +30,6 @@ from .const import (
     CONF_GREEN_THRESHOLD,
     CONF_RTE_CLIENT_ID,
     CONF_RTE_CLIENT_SECRET,
-    CONF_SOURCE_URLS,
 )
 from .flow_helpers import PASSWORD, flow_error
 from .green_rule import DEFAULT_MIN_HOURS, HORIZON_HOURS
@@ -40,6 +39,7 @@ from .pricing import Country
 from .providers.errors import AuthError, ProviderError
 from .providers.esios import EsiosClient
 from .providers.rte import RteClient
+from .sources import source_urls
 
 if TYPE_CHECKING:
     import probatio as vol
@@ -109,7 +109,7 @@ async def async_check_green(
     hass: HomeAssistant, entry: ConfigEntry, answers: Mapping[str, Any]
 ) -> dict[str, str]:
     """Check credentials that are new or changed; the form's errors."""
-    urls = {**DEFAULT_URLS, **(entry.data.get(CONF_SOURCE_URLS) or {})}
+    urls = {**DEFAULT_URLS, **source_urls(entry)}
     session = async_get_clientsession(hass)
     errors: dict[str, str] = {}
     token = answers.get(CONF_ESIOS_TOKEN)

@@ -29,7 +29,6 @@ from .const import (
     CONF_GREEN_THRESHOLD,
     CONF_RTE_CLIENT_ID,
     CONF_RTE_CLIENT_SECRET,
-    CONF_SOURCE_URLS,
 )
 from .data import MeterData
 from .green_rule import (
@@ -42,7 +41,7 @@ from .green_rule import (
 from .grid_sources import GridCredentials, GridSignalSource
 from .grid_systems import GridSystem, grid_system_for
 from .providers.models import MeterPoint
-from .sources import async_acquire, async_release
+from .sources import async_acquire, async_release, source_urls
 from .spec import Capability
 
 if TYPE_CHECKING:
@@ -111,7 +110,7 @@ class GreenKeeper:
         if (source := self._sources.get(system)) is not None:
             return source
         entry = self.coordinator.config_entry
-        urls = entry.data.get(CONF_SOURCE_URLS) or {}
+        urls = source_urls(entry)
         source = await async_acquire(
             self.hass,
             system.key,

@@ -12,16 +12,52 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import json
 import logging
-from typing import Any
+import os
+from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from .const import CONF_SOURCE_URLS, DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
+
+SOURCE_URLS_ENV: Final = "GRIDMETER_SOURCE_URLS"
+"""Environment variable of Home Assistant's process: a JSON object of base
+URLs by source key (``esios``, ``ree_demanda``, ``tempo``, ``odre``, ``rte``)."""
+
+
+def source_urls(entry: ConfigEntry) -> dict[str, str]:
+    """Return the base URLs that replace the public sources' own (simulators only).
+
+    Tests put them in the entry's data. scripts/develop creates its entries
+    through the ordinary config flow, which asks for no such thing, and hands
+    the simulators' URLs to Home Assistant in `SOURCE_URLS_ENV` instead; the
+    entry's data wins. Anything but http(s) URLs is ignored.
+    """
+    urls: dict[str, str] = {}
+    raw = os.environ.get(SOURCE_URLS_ENV)
+    if raw:
+        try:
+            loaded = json.loads(raw)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            urls.update(loaded)
+        else:
+            _LOGGER.warning("%s is not a JSON object; ignored", SOURCE_URLS_ENV)
+    urls.update(entry.data.get(CONF_SOURCE_URLS) or {})
+    return {
+        key: value
+        for key, value in urls.items()
+        if isinstance(key, str)
+        and isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+    }
 
 
 class SharedSource[T](DataUpdateCoordinator[T]):
