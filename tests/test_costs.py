@@ -360,3 +360,50 @@ async def test_overlapping_dates_and_plans_that_do_not_fit(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"valid_from": "date_overlap"}
     assert len(flat_only.subentries) == 1
+
+
+async def test_pvpc_price_now_after_a_restart(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    flat_only: MockConfigEntry,  # noqa: F811
+    esios: tuple[EsiosSimulator, str],
+) -> None:
+    """After a restart the energy price now is back at once (the stored PVPC
+    prices of today), although no new energy comes to be priced; nothing is
+    asked of ESIOS again.
+    """
+    sim, url = esios
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=flat_only.title,
+        unique_id=flat_only.unique_id,
+        data={**flat_only.data, CONF_SOURCE_URLS: {"esios": url}},
+        options=dict(flat_only.options),
+    )
+    await setup_entry(hass, entry)
+    await add_prices(
+        hass, entry, "es_pvpc", {"valid_from": "2026-01-01", "tax_percent": TAX}
+    )
+    entity_id = next(
+        item.entity_id
+        for item in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if item.unique_id.endswith("_energy_price")
+    )
+    state = hass.states.get(entity_id)
+    assert state is not None
+    before = float(state.state)
+    assert 0 < before < 1
+    requests = sim.count("download_json")
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state not in ("unknown", "unavailable")
+    assert float(state.state) == pytest.approx(before)
+    assert sim.count("download_json") == requests

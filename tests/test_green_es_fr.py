@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -51,6 +53,7 @@ from custom_components.gridmeter.providers.esios import ElectricSystem, EsiosCli
 from custom_components.gridmeter.providers.ree_demanda import ReeDemandaClient
 from custom_components.gridmeter.providers.signals import GridMix
 from custom_components.gridmeter.sources import (
+    DATA_SOURCES,
     async_acquire,
     async_release,
     shared_sources,
@@ -623,3 +626,36 @@ async def test_options_token_check_cannot_connect(
     )
     assert result["errors"] == {CONF_ESIOS_TOKEN: "cannot_connect"}
     assert CONF_ESIOS_TOKEN not in entry.options
+
+
+# -- a failed set-up gives its shared sources back -------------------------------
+
+
+async def test_failed_setup_releases_the_grid_source(
+    hass: HomeAssistant,
+    datadis: RunningSim,
+    grid: Grid,
+    flat_only: MockConfigEntry,  # noqa: F811
+) -> None:
+    """Set-up fails after the first refresh acquired the grid source: Home
+    Assistant's unload callbacks shut the coordinator down, which releases
+    it (no user left, the source stopped), and a later set-up starts clean.
+    """
+    entry = on_grid(flat_only, grid)
+    entry.add_to_hass(hass)
+    with patch.object(
+        hass.config_entries,
+        "async_forward_entry_setups",
+        side_effect=RuntimeError("platforms failed"),
+    ):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    registry = hass.data.get(DATA_SOURCES)
+    assert registry is None or not any(registry.users.values()), registry
+    assert registry is None or not registry.sources
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    registry = hass.data[DATA_SOURCES]
+    assert registry.users == {GridSystem.ES_PENINSULAR.key: {entry.entry_id}}

@@ -329,3 +329,30 @@ def test_schema_changes_come_with_a_version(hub: str, version: int) -> None:
         f"{hub}'s stored model changed: bump its schema version, migrate, and "
         f"record {digest} for it. The model now reads: {fingerprint}"
     )
+
+
+def test_keys_come_back_as_their_type() -> None:
+    """JSON object keys are strings: a dict keyed by dates, integers or an
+    enum is rebuilt with those keys (the PVPC and Tempo stores are keyed by
+    day), and an unreadable key resets the field, not the model.
+    """
+    from dataclasses import dataclass, field
+
+    from custom_components.gridmeter.price_sources import PvpcState, TempoState
+    from custom_components.gridmeter.providers.signals import TempoColour
+    from custom_components.gridmeter.storage import from_json, to_json
+
+    pvpc = PvpcState(days={date(2026, 3, 29): (0.1, 0.2)}, requests=2)
+    assert from_json(PvpcState, to_json(pvpc)) == pvpc
+    tempo = TempoState(days={date(2026, 12, 7): TempoColour.RED})
+    assert from_json(TempoState, to_json(tempo)) == tempo
+
+    @dataclass
+    class Keyed:
+        by_number: dict[int, str] = field(default_factory=dict)
+        by_kind: dict[EnergyKind, int] = field(default_factory=dict)
+
+    keyed = Keyed(by_number={-3: "a", 12: "b"}, by_kind={EnergyKind.CONSUMPTION: 1})
+    assert from_json(Keyed, to_json(keyed)) == keyed
+    damaged = from_json(Keyed, {"by_number": {"x": "a"}, "by_kind": {"nope": 1}})
+    assert damaged == Keyed()

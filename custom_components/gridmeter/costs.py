@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 HOUR: Final = timedelta(hours=1)
+TODAY_RETRY: Final = timedelta(minutes=30)
+"""How often the price now may ask for today's PVPC prices while unknown."""
 MONEY_SERIES: Final = tuple(MONEY_OF.values())
 """The whole-register money series: ``cost`` and ``compensation``."""
 
@@ -160,6 +162,9 @@ class CostKeeper:
         self.state = CostState()
         self._pvpc: dict[str, PvpcSource] = {}
         self._tempo: TempoSource | None = None
+        self._fetching = False
+        self._today_asked: datetime | None = None
+        self._stopped = False
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # -- prices --------------------------------------------------------------------
@@ -183,15 +188,13 @@ class CostKeeper:
         return self._pvpc.get(pvpc_key(pvpc_zone_for(system)))
 
     async def _async_sources(
-        self, supply: Supply, sets: list[PriceSet]
+        self, point: MeterPoint, sets: list[PriceSet]
     ) -> PvpcSource | None:
         """Acquire the PVPC source of a supply priced by PVPC (once)."""
         if not any(s.plan is Plan.ES_PVPC for s in sets):
             return None
         try:
-            system = electric_system_for(
-                supply.point.region_code, supply.point.postal_code
-            )
+            system = electric_system_for(point.region_code, point.postal_code)
         except ValueError:
             _LOGGER.warning("A PVPC supply without a Spanish province is not priced")
             return None
@@ -275,17 +278,23 @@ class CostKeeper:
                 f"{DOMAIN} Tempo today",
             )
 
-    async def async_shutdown(self) -> None:
-        """Release the shared sources and save."""
-        for unsub in self._unsubs:
-            unsub()
-        self._unsubs.clear()
+    async def _async_release_pvpc(self) -> None:
         entry_id = self.coordinator.config_entry.entry_id
         for key in list(self._pvpc):
             await async_release(self.hass, key, entry_id)
         self._pvpc.clear()
+
+    async def async_shutdown(self) -> None:
+        """Release the shared sources and save."""
+        self._stopped = True
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        await self._async_release_pvpc()
         if self._tempo is not None:
-            await async_release(self.hass, TEMPO_KEY, entry_id)
+            await async_release(
+                self.hass, TEMPO_KEY, self.coordinator.config_entry.entry_id
+            )
             self._tempo = None
         await self._store.async_save_state(self.state)
 
@@ -356,7 +365,7 @@ class CostKeeper:
             self._remember(meter_id, sets, None)
             return
         pvpc: Mapping[datetime, float] = {}
-        if (source := await self._async_sources(supply, sets)) is not None:
+        if (source := await self._async_sources(supply.point, sets)) is not None:
             zone = source.zone.time_zone
             await source.async_ensure(
                 min(hours).astimezone(zone).date(), max(hours).astimezone(zone).date()
@@ -421,7 +430,48 @@ class CostKeeper:
         if any(s.plan is Plan.ES_PVPC for s in sets):
             point = self.coordinator.data.meters[meter_id].point
             source = self._pvpc_for(point)
+            if source is None or not source.known(
+                now.astimezone(source.zone.time_zone).date()
+            ):
+                self._fetch_today_later(point, sets, now)
             pvpc = source.data if source is not None else {}
         return current_price(
             supply, PriceBook(tuple(sets)), now, pvpc=pvpc, tempo=self.tempo
+        )
+
+    @callback
+    def _fetch_today_later(
+        self, point: MeterPoint, sets: list[PriceSet], now: datetime
+    ) -> None:
+        """Get today's PVPC prices for the price now, in the background.
+
+        The shared source is otherwise acquired when energy is priced, and
+        energy covers days that ended long ago: after a set-up or a restart
+        today's prices would wait for the evening's publication (or for new
+        energy). At most once per `TODAY_RETRY`; the entities follow when the
+        prices are in.
+        """
+        if self._fetching or self._stopped:
+            return
+        if self._today_asked is not None and now - self._today_asked < TODAY_RETRY:
+            return
+        self._fetching = True
+        self._today_asked = now
+
+        async def _fetch() -> None:
+            try:
+                source = await self._async_sources(point, sets)
+                if source is None:
+                    return
+                if self._stopped:  # unloaded meanwhile: give it back
+                    await self._async_release_pvpc()
+                    return
+                today = now.astimezone(source.zone.time_zone).date()
+                if not await source.async_ensure(today, today):
+                    self._prices_arrived()
+            finally:
+                self._fetching = False
+
+        self.coordinator.config_entry.async_create_background_task(
+            self.hass, _fetch(), f"{DOMAIN} PVPC today"
         )

@@ -197,8 +197,11 @@ def _decode(hint: Any, value: Any) -> Any:
         if not isinstance(value, dict):
             raise ValueError(f"expected an object, got {type(value).__name__}")
         args = get_args(hint)
-        value_hint = args[1] if len(args) == 2 else Any
-        return {str(key): _decode(value_hint, item) for key, item in value.items()}
+        key_hint, value_hint = args if len(args) == 2 else (str, Any)
+        return {
+            _decode_key(key_hint, key): _decode(value_hint, item)
+            for key, item in value.items()
+        }
     if isinstance(hint, type):
         if dataclasses.is_dataclass(hint):
             if not isinstance(value, Mapping):
@@ -229,6 +232,22 @@ def _decode(hint: Any, value: Any) -> Any:
                 raise ValueError("expected a string")
             return value
     return value
+
+
+def _decode_key(hint: Any, key: Any) -> Any:
+    """Decode an object key: JSON keys are strings, whatever `to_json` was given.
+
+    A `dict[date, …]` comes back with dates, a `dict[int, …]` with integers.
+    """
+    if hint is int:
+        if isinstance(key, int) and not isinstance(key, bool):
+            return key
+        if not isinstance(key, str) or not key.lstrip("-").isdecimal():
+            raise ValueError("expected an integer key")
+        return int(key)
+    if hint is Any or hint is str:
+        return str(key)
+    return _decode(hint, key)
 
 
 def from_json[T](cls: type[T], data: Mapping[str, Any]) -> T:
