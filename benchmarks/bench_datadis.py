@@ -46,7 +46,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.gridmeter.const import CONF_BASE_URL, DOMAIN
+from custom_components.gridmeter.const import CONF_BASE_URL, CONF_GREEN, DOMAIN
 from custom_components.gridmeter.hubs.datadis import coordinator as datadis_sync
 from custom_components.gridmeter.providers.models import MeterPoint
 from custom_components.gridmeter.statistics import statistic_id
@@ -80,6 +80,9 @@ def _entry(url: str) -> MockConfigEntry:
             "password": "gridmeter-demo",
             CONF_BASE_URL: url,
         },
+        # The Datadis import alone: no grid source (it would ask Red
+        # Eléctrica, unreachable here) beside it.
+        options={CONF_GREEN: False},
     )
 
 
@@ -131,7 +134,7 @@ async def test_backfill_beside_bare_import(
     async with measured({}, trace_memory=False) as out:
         await hass.async_block_till_done(wait_background_tasks=True)
         await async_wait_recording_done(hass)
-    assert entry.runtime_data.sync.last_run.failed_months == {}
+    assert entry.runtime_data.coordinator.last_run.failed_months == {}
     await hass.config_entries.async_unload(entry.entry_id)
     process.terminate()
     point = calls[0][1]
@@ -233,7 +236,7 @@ async def test_backfill_and_steady_state(
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
         await async_wait_recording_done(hass)
-    sync = entry.runtime_data.sync
+    sync = entry.runtime_data.coordinator
     extra["rows_written"] = sync.last_run.rows_written
     log = await hass.async_add_executor_job(requests, url)
     extra["backfill_requests_per_supply"] = _private(log) / supplies
