@@ -42,7 +42,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.gridmeter import statistics as gm_statistics
-from custom_components.gridmeter.const import CONF_BASE_URL, CONF_SOURCE_URLS, DOMAIN
+from custom_components.gridmeter.const import CONF_SOURCE_URLS
 from custom_components.gridmeter.price_sources import PvpcSource
 from custom_components.gridmeter.statistics import statistic_id
 from simulator.common import serving
@@ -50,6 +50,7 @@ from simulator.datadis.households import make_cups
 from simulator.esios import EsiosSimulator
 
 from .bare import capture_rows
+from .entries import datadis_entry
 from .measure import Sample, measured, median, ratio, save
 from .remote_sim import serve, set_clock
 
@@ -93,17 +94,10 @@ def _entry(
         if prices
         else []
     )
-    return MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="12345678Z",
-        data={
-            "provider": "datadis",
-            "username": "12345678Z",
-            "password": "gridmeter-demo",
-            CONF_BASE_URL: url,
-            **({CONF_SOURCE_URLS: urls} if urls else {}),
-        },
-        subentries_data=subentries,
+    return datadis_entry(
+        url,
+        data={CONF_SOURCE_URLS: urls} if urls else None,
+        subentries=subentries,
     )
 
 

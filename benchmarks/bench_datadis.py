@@ -38,20 +38,17 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.gridmeter.const import CONF_BASE_URL, CONF_GREEN, DOMAIN
 from custom_components.gridmeter.hubs.datadis import coordinator as datadis_sync
 from custom_components.gridmeter.providers.models import MeterPoint
 from custom_components.gridmeter.statistics import statistic_id
 
 from .bare import bare_import, capture_rows, renamed
+from .entries import datadis_entry
 from .measure import Sample, measured, median, ratio, save
 from .remote_sim import requests, serve, set_clock
 
@@ -68,22 +65,6 @@ pytestmark = [
         "recorder_mock", "enable_custom_integrations", "socket_enabled"
     ),
 ]
-
-
-def _entry(url: str) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="12345678Z",
-        data={
-            "provider": "datadis",
-            "username": "12345678Z",
-            "password": "gridmeter-demo",
-            CONF_BASE_URL: url,
-        },
-        # The Datadis import alone: no grid source (it would ask Red
-        # Eléctrica, unreachable here) beside it.
-        options={CONF_GREEN: False},
-    )
 
 
 type Call = tuple[Callable[..., Awaitable[Any]], MeterPoint, tuple[Any, ...]]
@@ -127,7 +108,7 @@ async def test_backfill_beside_bare_import(
     process, url = serve(1)
     await hass.async_add_executor_job(set_clock, url, NOW)
     calls = _record_imports(monkeypatch)
-    entry = _entry(url)
+    entry = datadis_entry(url)
     entry.add_to_hass(hass)
     async with measured({}, trace_memory=False) as setup:
         assert await hass.config_entries.async_setup(entry.entry_id)
@@ -229,7 +210,7 @@ async def test_backfill_and_steady_state(
     """One measured run."""
     process, url = serve(supplies)
     await hass.async_add_executor_job(set_clock, url, NOW)
-    entry = _entry(url)
+    entry = datadis_entry(url)
     entry.add_to_hass(hass)
     extra: dict[str, float] = {}
     async with measured(extra) as out:

@@ -7,15 +7,16 @@ rather than to the plugin's own testing folder.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 import logging
 import os
-from typing import Final
+from typing import Any, Final
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 import pytest
@@ -129,6 +130,17 @@ def datadis_entry(datadis: RunningSim) -> MockConfigEntry:
             CONF_PASSWORD: PASSWORD,
             CONF_BASE_URL: datadis.url,
         },
+    )
+
+
+async def submit_options(
+    hass: HomeAssistant, entry: MockConfigEntry, answers: Mapping[str, Any]
+) -> Any:
+    """Open the entry's options form and submit `answers`; the flow's result."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM, result
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(answers)
     )
 
 

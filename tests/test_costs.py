@@ -239,6 +239,24 @@ async def test_energy_dashboard_validates_the_money_statistics(
     assert validation["energy_sources"] == [[], [], []]
 
 
+async def pvpc_entry(
+    hass: HomeAssistant, flat: MockConfigEntry, esios_url: str
+) -> MockConfigEntry:
+    """The flat's entry reading PVPC from the ESIOS simulator, priced by PVPC."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=flat.title,
+        unique_id=flat.unique_id,
+        data={**flat.data, CONF_SOURCE_URLS: {"esios": esios_url}},
+        options=dict(flat.options),
+    )
+    await setup_entry(hass, entry)
+    await add_prices(
+        hass, entry, "es_pvpc", {"valid_from": "2026-01-01", "tax_percent": TAX}
+    )
+    return entry
+
+
 @pytest.fixture
 async def esios(socket_enabled: None) -> AsyncIterator[tuple[EsiosSimulator, str]]:
     sim = EsiosSimulator()
@@ -259,17 +277,7 @@ async def test_pvpc_hours_wait_for_their_prices(
     sim, url = esios
     missing = date(2026, 10, 20)
     sim.withhold(missing)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=flat_only.title,
-        unique_id=flat_only.unique_id,
-        data={**flat_only.data, CONF_SOURCE_URLS: {"esios": url}},
-        options=dict(flat_only.options),
-    )
-    await setup_entry(hass, entry)
-    await add_prices(
-        hass, entry, "es_pvpc", {"valid_from": "2026-01-01", "tax_percent": TAX}
-    )
+    await pvpc_entry(hass, flat_only, url)
     rows = await read_hours(hass, f"{FLAT_ID}_consumption")
     cost = await read_hours(hass, money(FLAT_ID, "cost"))
     assert cost
@@ -373,17 +381,7 @@ async def test_pvpc_price_now_after_a_restart(
     asked of ESIOS again.
     """
     sim, url = esios
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=flat_only.title,
-        unique_id=flat_only.unique_id,
-        data={**flat_only.data, CONF_SOURCE_URLS: {"esios": url}},
-        options=dict(flat_only.options),
-    )
-    await setup_entry(hass, entry)
-    await add_prices(
-        hass, entry, "es_pvpc", {"valid_from": "2026-01-01", "tax_percent": TAX}
-    )
+    entry = await pvpc_entry(hass, flat_only, url)
     entity_id = next(
         item.entity_id
         for item in er.async_entries_for_config_entry(

@@ -62,7 +62,7 @@ from simulator.common import serving
 from simulator.esios import DEMO_TOKEN, EsiosSimulator
 from simulator.ree_demanda import ReeDemandaSimulator
 
-from .conftest import NO_GRID, NOW, setup_entry
+from .conftest import NO_GRID, NOW, setup_entry, submit_options
 from .datadis_sim import CANARY, CEUTA, FLAT, PASSWORD, SOLAR, RunningSim
 from .test_datadis_sync import (  # noqa: F401 - fixtures
     flat_only,
@@ -569,11 +569,7 @@ async def test_datadis_options_check_the_esios_token(
     }
 
     async def submit(**answers: Any) -> Any:
-        result = await hass.config_entries.options.async_init(entry.entry_id)
-        assert result["type"] is FlowResultType.FORM
-        return await hass.config_entries.options.async_configure(
-            result["flow_id"], {**base, **answers}
-        )
+        return await submit_options(hass, entry, {**base, **answers})
 
     result = await submit(**{CONF_ESIOS_TOKEN: "not-a-token"})
     assert result["errors"] == {CONF_ESIOS_TOKEN: "invalid_auth"}
@@ -615,9 +611,9 @@ async def test_options_token_check_cannot_connect(
         options=dict(flat_only.options),
     )
     await setup_entry(hass, entry)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
+    result = await submit_options(
+        hass,
+        entry,
         {
             "refresh_time": "06:45:00",
             "supplies": [FLAT_METER],

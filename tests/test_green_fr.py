@@ -54,7 +54,7 @@ from simulator.rte import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RteSimulator
 from simulator.tempo import TempoSimulator
 from simulator.tempo.calendar import Colour
 
-from .conftest import NOW
+from .conftest import NOW, submit_options
 from .switchgrid_sim import LYON, RunningSwitchgrid
 from .test_switchgrid import (  # noqa: F401 - fixtures
     _fast_polls,
@@ -265,11 +265,7 @@ async def test_switchgrid_options_check_rte_credentials(
     }
 
     async def submit(**answers: Any) -> Any:
-        result = await hass.config_entries.options.async_init(entry.entry_id)
-        assert result["type"] is FlowResultType.FORM
-        return await hass.config_entries.options.async_configure(
-            result["flow_id"], {**base, **answers}
-        )
+        return await submit_options(hass, entry, {**base, **answers})
 
     result = await submit(
         **{CONF_RTE_CLIENT_ID: DEMO_CLIENT_ID, CONF_RTE_CLIENT_SECRET: "wrong"}

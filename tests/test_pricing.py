@@ -36,10 +36,10 @@ from custom_components.gridmeter.pricing import (
     price_book_to_list,
     price_set_to_dict,
     tempo_colour_at,
-    tempo_day,
     tempo_period,
 )
 from custom_components.gridmeter.providers.signals import TempoColour
+from custom_components.gridmeter.providers.tempo import tempo_day_of
 from custom_components.gridmeter.tariffs import (
     FranceHPHC,
     ItalyF123,
@@ -396,8 +396,8 @@ def test_tempo_day_over_the_autumn_night_has_25_hours() -> None:
 
 
 def test_tempo_helpers() -> None:
-    assert tempo_day(utc(2025, 7, 1, 3)) == date(2025, 6, 30)  # 05:00 Paris
-    assert tempo_day(utc(2025, 7, 1, 4)) == date(2025, 7, 1)  # 06:00 Paris
+    assert tempo_day_of(utc(2025, 7, 1, 3)) == date(2025, 6, 30)  # 05:00 Paris
+    assert tempo_day_of(utc(2025, 7, 1, 4)) == date(2025, 7, 1)  # 06:00 Paris
     assert tempo_period(utc(2025, 7, 1, 20), TempoColour.RED) == "red_hc"
     days = {date(2025, 6, 30): TempoColour.WHITE}
     assert tempo_colour_at(days, utc(2025, 7, 1, 3)) is TempoColour.WHITE
@@ -913,7 +913,7 @@ def priced_history(
                 energy.setdefault(f"{register}_{period}", {})[hour] = value
             energy.setdefault(register, {})[hour] = sum(split.values())
     pvpc = draw(st.dictionaries(st.sampled_from(hours), price_values))
-    days = sorted({tempo_day(h) for h in hours})
+    days = sorted({tempo_day_of(h) for h in hours})
     tempo = draw(st.dictionaries(st.sampled_from(days), st.sampled_from(TempoColour)))
     return energy, PriceBook(tuple(sets)), supply, pvpc, tempo
 

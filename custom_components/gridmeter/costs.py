@@ -70,17 +70,17 @@ SUBENTRY_PRICES: Final = "prices"
 CONF_METER: Final = "meter_id"
 
 
-def price_sets(entry: ConfigEntry, meter_id: str) -> list[PriceSet]:
+def price_sets(entry: ConfigEntry, meter_id: str | None) -> list[PriceSet]:
     """Return the price sets of a supply (its prices subentries), oldest first.
 
-    A subentry that no longer reads (it cannot happen through the flow) is
+    `meter_id` None: the sets of every supply of the entry. A subentry that no longer reads (it cannot happen through the flow) is
     left out rather than guessed.
     """
     sets = [
         parsed
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_PRICES
-        and subentry.data.get(CONF_METER) == meter_id
+        and (meter_id is None or subentry.data.get(CONF_METER) == meter_id)
         and isinstance(parsed := parse_price_set(price_fields(subentry.data)), PriceSet)
     ]
     return sorted(sets, key=lambda s: s.valid_from)
@@ -262,14 +262,7 @@ class CostKeeper:
         colour sensors and price now), not only once new energy comes.
         """
         self.state = await self._store.async_load_state()
-        all_sets = [
-            price_set
-            for subentry in self.coordinator.config_entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_PRICES
-            and isinstance(
-                price_set := parse_price_set(price_fields(subentry.data)), PriceSet
-            )
-        ]
+        all_sets = price_sets(self.coordinator.config_entry, None)
         if (calendar := await self._async_tempo(all_sets)) is not None:
             today = tempo_day_of(utc_now())
             self.coordinator.config_entry.async_create_background_task(

@@ -21,7 +21,7 @@ from .const import (
     STANDARD_POWERS_KW,
 )
 from .data import ConnectionStatus, MeterData
-from .pricing import power_saving
+from .pricing import InvalidPriceBook, PriceBook, power_saving
 
 if TYPE_CHECKING:
     from .coordinator import GridMeterConfigEntry
@@ -84,14 +84,17 @@ def yearly_saving(
         return None
     sets = entry.runtime_data.coordinator.costs.sets(meter.point.meter_id)
     today = dt_util.utcnow().astimezone(ZoneInfo(meter.point.timezone)).date()
-    in_force = [s for s in sets if s.valid_from <= today]
-    if not in_force:
+    try:
+        in_force = PriceBook(tuple(sets)).set_on(today)
+    except InvalidPriceBook:  # stored sets that no longer agree: no euros
         return None
-    return power_saving(in_force[-1], meter.contract.contracted_power_kw, suggestion)
+    if in_force is None:
+        return None
+    return power_saving(in_force, meter.contract.contracted_power_kw, suggestion)
 
 
 def _power_issue(
-    meter: MeterData, suggestion: float, saving: float | None
+    name: str, meter: MeterData, suggestion: float, saving: float | None
 ) -> tuple[str, dict[str, str]]:
     """Return the translation key and placeholders of a contracted-power issue.
 
@@ -106,13 +109,13 @@ def _power_issue(
         else "contracted_power_too_low"
     )
     placeholders = {
-        "meter": meter.point.address or meter.point.meter_id,
+        "meter": name,
         "contracted": f"{contracted:g}",
         "peak": f"{meter.year_peak.kw:g}",
         "suggested": f"{suggestion:g}",
     }
     # The euros only when they say what the key says (a lower power saves).
-    if saving is not None and (saving > 0) == (suggestion < contracted) and saving:
+    if saving and (saving > 0) == (suggestion < contracted):
         key = SAVING_KEYS[key]
         placeholders["saving"] = f"{abs(saving):.2f}"
     return key, placeholders
@@ -167,7 +170,7 @@ def async_update_issues(hass: HomeAssistant, entry: GridMeterConfigEntry) -> Non
         suggestion = power_advice(meter)
         if suggestion is not None and meter.contract and meter.year_peak:
             key, placeholders = _power_issue(
-                meter, suggestion, yearly_saving(entry, meter, suggestion)
+                name, meter, suggestion, yearly_saving(entry, meter, suggestion)
             )
             ir.async_create_issue(
                 hass,

@@ -36,10 +36,11 @@ from .data import ConnectionStatus, EnergyTotals, Insights, MeterData
 from .entity import GreenWindowEntity, GridMeterEntity, device_info
 from .green import current_window, next_window
 from .grid_systems import GridSignal
-from .pricing import Plan, tempo_day
+from .pricing import Plan
 from .providers.digiwatt import Appliance
 from .providers.models import EnergyKind, GreenWindow, LivePower
 from .providers.signals import TempoColour
+from .providers.tempo import tempo_day_of
 from .spec import REALTIME, Capability
 from .statistics import CURRENCY_EUR
 from .tariffs import FranceHPHC
@@ -724,7 +725,32 @@ class GridMeterStatusSensor(GridMeterSensor):
         return meter.status.value
 
 
-class GridMeterTariffPeriodSensor(GridMeterSensor):
+class ClockedSensor(GridMeterSensor):
+    """A sensor whose value follows the clock, not only data updates.
+
+    Its state is written again at each of `tick_minutes` past every hour
+    (tariff periods, PVPC hours, the 06:00 Tempo turn change on the clock).
+    """
+
+    tick_minutes: tuple[int, ...] = (0, 15, 30, 45)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the clock."""
+        await super().async_added_to_hass()
+
+        @callback
+        def _tick(_now: datetime) -> None:
+            self.async_write_ha_state()
+
+        self.async_on_remove(
+            async_track_time_change(
+                self.hass, _tick, minute=self.tick_minutes, second=0
+            )
+        )
+
+
+class GridMeterTariffPeriodSensor(ClockedSensor):
     """The tariff period now: recomputed on the clock, not on data updates."""
 
     def __init__(
@@ -738,19 +764,6 @@ class GridMeterTariffPeriodSensor(GridMeterSensor):
         calendar = coordinator.data.meters[meter_id].calendar
         self._attr_options = list(calendar.periods) if calendar else []
 
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Re-evaluate on every quarter hour (period edges are on the hour)."""
-        await super().async_added_to_hass()
-
-        @callback
-        def _tick(_now: datetime) -> None:
-            self.async_write_ha_state()
-
-        self.async_on_remove(
-            async_track_time_change(self.hass, _tick, minute=(0, 15, 30, 45), second=0)
-        )
-
     @property
     @override
     def available(self) -> bool:
@@ -758,26 +771,13 @@ class GridMeterTariffPeriodSensor(GridMeterSensor):
         return self.meter is not None
 
 
-class GridMeterEnergyPriceSensor(GridMeterSensor):
+class GridMeterEnergyPriceSensor(ClockedSensor):
     """The energy price in force now (€/kWh, taxes included).
 
     Usable as the Energy dashboard's price for a power sensor (realtime load ×
     price). Re-evaluated on the quarter hour: tariff periods and PVPC hours
     change on the clock, not on data updates.
     """
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Follow the clock."""
-        await super().async_added_to_hass()
-
-        @callback
-        def _tick(_now: datetime) -> None:
-            self.async_write_ha_state()
-
-        self.async_on_remove(
-            async_track_time_change(self.hass, _tick, minute=(0, 15, 30, 45), second=0)
-        )
 
     @property
     @override
@@ -795,7 +795,7 @@ class GridMeterEnergyPriceSensor(GridMeterSensor):
         )
 
 
-class GridMeterTempoSensor(GridMeterSensor):
+class GridMeterTempoSensor(ClockedSensor):
     """The colour of today's or tomorrow's Tempo day (06:00 → 06:00 Paris).
 
     Read from the shared Tempo calendar; unknown until RTE publishes it. The
@@ -804,19 +804,7 @@ class GridMeterTempoSensor(GridMeterSensor):
     """
 
     entity_description: TempoSensorDescription
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Follow the clock."""
-        await super().async_added_to_hass()
-
-        @callback
-        def _tick(_now: datetime) -> None:
-            self.async_write_ha_state()
-
-        self.async_on_remove(
-            async_track_time_change(self.hass, _tick, minute=0, second=0)
-        )
+    tick_minutes = (0,)
 
     @property
     @override
@@ -824,7 +812,7 @@ class GridMeterTempoSensor(GridMeterSensor):
         """The colour, None while it is not published."""
         if self.meter is None:
             return None
-        day = tempo_day(dt_util.utcnow()) + timedelta(
+        day = tempo_day_of(dt_util.utcnow()) + timedelta(
             days=self.entity_description.day_offset
         )
         colour = self.coordinator.costs.tempo.get(day)

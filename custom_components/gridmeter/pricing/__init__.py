@@ -27,7 +27,8 @@ period (``consumption_p1`` …), each period series is priced with its own
 period's price (an hour's 30-minute halves may belong to two periods) and
 the hour's total ``cost`` is the exact sum of the rounded ``cost_<period>``
 rows (a period has a row where its energy series has one, so money series
-are as sparse as the energy they price); otherwise the total is priced at the calendar's period of the hour.
+are as sparse as the energy they price); otherwise the total is priced at
+the calendar's period of the hour.
 Compensation = kWh returned × the set's compensation price (no tax added),
 built the same way from ``return`` and ``return_<period>``. An hour whose
 price is not known (no set yet, PVPC not published, Tempo colour unknown)
@@ -45,7 +46,6 @@ from .cost import (
     money_series,
     power_saving,
     tempo_colour_at,
-    tempo_day,
     tempo_period,
 )
 from .plans import (
@@ -115,6 +115,5 @@ __all__ = [
     "price_book_to_list",
     "price_set_to_dict",
     "tempo_colour_at",
-    "tempo_day",
     "tempo_period",
 ]

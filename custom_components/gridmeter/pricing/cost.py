@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
 import math
 from types import MappingProxyType
@@ -16,6 +16,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from ..providers.signals import TempoColour
+from ..providers.tempo import tempo_day_of
 from ..tariffs import TariffCalendar
 from .book import PriceBook
 from .plans import (
@@ -83,18 +84,11 @@ class MoneyRows:
     """Hours with energy but no row, and why (the cost's reason first)."""
 
 
-def tempo_day(instant: datetime) -> date:
-    """Return the Tempo day an aware instant belongs to (06:00 → 06:00 Paris)."""
-    local = instant.astimezone(PARIS)
-    day = local.date()
-    return day - timedelta(days=1) if local.hour < TEMPO_DAY_START else day
-
-
 def tempo_colour_at(
     days: Mapping[date, TempoColour], instant: datetime
 ) -> TempoColour | None:
     """Return the Tempo colour in force at an instant (None: not known yet)."""
-    return days.get(tempo_day(instant))
+    return days.get(tempo_day_of(instant))
 
 
 def tempo_period(instant: datetime, colour: TempoColour) -> str:
